@@ -1,0 +1,274 @@
+"""The machine probe: everything about the hardware and software that a number depends on.
+
+Each collector tolerates a missing source (no GPU, no NVML, not Linux): it
+fills what it can, leaves the rest null and says in `unavailable` what could
+not be read and why. The readings the notes teach (CPU generation, cores,
+threads; GPU VRAM, tier and generation) are derived here from the raw facts,
+so the report only places them.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psutil
+import torch
+
+from experiments import hardware_names
+from experiments.resultformat import SCHEMA_VERSION
+
+# Environment variables that change how torch, BLAS or CUDA behave.
+RELEVANT_ENV = (
+    "OMP_NUM_THREADS",
+    "OMP_WAIT_POLICY",
+    "MKL_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "OPENBLAS_CORETYPE",
+    "KMP_AFFINITY",
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_LAUNCH_BLOCKING",
+    "CUBLAS_WORKSPACE_CONFIG",
+    "PYTORCH_CUDA_ALLOC_CONF",
+    "TORCH_REQUIREMENT",
+    "TORCH_INDEX_URL",
+)
+
+# ISA extensions that decide which CPU kernels torch can use.
+ISA_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile",
+             "amx_int8", "avx_vnni", "neon", "asimd", "sve")
+
+
+def _cpu(unavailable: list[str]) -> dict[str, Any]:
+    info: dict[str, Any] = {}
+    try:
+        import cpuinfo
+
+        info = cpuinfo.get_cpu_info()
+    except Exception as error:  # any failure of a probe is a fact to report, not a crash
+        unavailable.append(f"cpu details (py-cpuinfo): {error}")
+    model = info.get("brand_raw") or platform.processor() or None
+    flags = {flag.lower() for flag in info.get("flags", [])}
+    freq = None
+    try:
+        freq = psutil.cpu_freq()
+    except Exception as error:
+        unavailable.append(f"cpu frequency: {error}")
+    if freq is None:
+        unavailable.append("cpu frequency: not reported by the OS")
+    physical = psutil.cpu_count(logical=False)
+    logical = psutil.cpu_count(logical=True)
+    family, model_number = info.get("family"), info.get("model")
+    vendor = info.get("vendor_id_raw")
+    return {
+        "model": model,
+        "vendor": vendor,
+        "architecture": platform.machine() or None,
+        "family": family,
+        "model_number": model_number,
+        "stepping": info.get("stepping"),
+        "microarchitecture": hardware_names.cpu_microarchitecture(vendor, family, model_number),
+        "generation": hardware_names.cpu_generation(model),
+        "physical_cores": physical,
+        "logical_threads": logical,
+        "affinity_threads": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "frequency_mhz": {
+            "current": round(freq.current, 1) if freq else None,
+            "min": round(freq.min, 1) if freq and freq.min else None,
+            "max": round(freq.max, 1) if freq and freq.max else None,
+            "advertised": round(info["hz_advertised"][0] / 1e6, 1) if info.get("hz_advertised") else None,
+        },
+        "caches": _caches(unavailable),
+        "isa": {flag: flag in flags for flag in ISA_FLAGS} if flags else {},
+        "torch_cpu_capability": _safe(lambda: torch.backends.cpu.get_cpu_capability(), None),
+    }
+
+
+def _caches(unavailable: list[str]) -> list[dict[str, Any]]:
+    """Cache levels from sysfs: size per instance and how many cores share one."""
+    root = Path("/sys/devices/system/cpu/cpu0/cache")
+    if not root.is_dir():
+        unavailable.append("cpu caches: /sys/devices/system/cpu not present (not Linux)")
+        return []
+    caches = []
+    for index in sorted(root.glob("index*")):
+        try:
+            size_text = (index / "size").read_text().strip()
+            size = int(size_text.rstrip("KMG")) * {"K": 1024, "M": 1024**2, "G": 1024**3}.get(
+                size_text[-1], 1
+            )
+            shared = (index / "shared_cpu_list").read_text().strip()
+            caches.append({
+                "level": int((index / "level").read_text()),
+                "type": (index / "type").read_text().strip(),
+                "size_bytes": size,
+                "shared_by_cpus": shared,
+            })
+        except (OSError, ValueError) as error:
+            unavailable.append(f"cpu cache {index.name}: {error}")
+    return caches
+
+
+def _memory() -> dict[str, Any]:
+    virtual = psutil.virtual_memory()
+    return {"total_bytes": int(virtual.total), "available_bytes": int(virtual.available)}
+
+
+def _safe(read: Callable[[], Any], default: Any) -> Any:
+    try:
+        return read()
+    except Exception:
+        return default
+
+
+def gpu_live_readings(unavailable: list[str] | None = None) -> list[dict[str, Any]]:
+    """NVML's readings that change over a run (temperature, clocks, power), per GPU."""
+    sink: list[str] = [] if unavailable is None else unavailable
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception as error:
+        sink.append(f"NVML (nvidia-ml-py): {error}")
+        return []
+    readings = []
+    try:
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            readings.append({
+                "index": index,
+                "temperature_c": _safe(
+                    lambda h=handle: pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU),
+                    None,
+                ),
+                "sm_clock_mhz": _safe(
+                    lambda h=handle: pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM), None
+                ),
+                "memory_clock_mhz": _safe(
+                    lambda h=handle: pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_MEM), None
+                ),
+                "power_draw_w": _safe(
+                    lambda h=handle: pynvml.nvmlDeviceGetPowerUsage(h) / 1000.0, None
+                ),
+            })
+    finally:
+        _safe(pynvml.nvmlShutdown, None)
+    return readings
+
+
+def _nvml_static(unavailable: list[str]) -> tuple[str | None, dict[int, dict[str, Any]]]:
+    try:
+        import pynvml
+
+        pynvml.nvmlInit()
+    except Exception as error:
+        unavailable.append(f"NVML (nvidia-ml-py): {error}")
+        return None, {}
+    per_gpu: dict[int, dict[str, Any]] = {}
+    try:
+        driver = _safe(pynvml.nvmlSystemGetDriverVersion, None)
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            h = pynvml.nvmlDeviceGetHandleByIndex(index)
+            per_gpu[index] = {
+                "power_limit_w": _safe(lambda h=h: pynvml.nvmlDeviceGetPowerManagementLimit(h) / 1000.0,
+                                       None),
+                "max_sm_clock_mhz": _safe(
+                    lambda h=h: pynvml.nvmlDeviceGetMaxClockInfo(h, pynvml.NVML_CLOCK_SM), None),
+                "max_memory_clock_mhz": _safe(
+                    lambda h=h: pynvml.nvmlDeviceGetMaxClockInfo(h, pynvml.NVML_CLOCK_MEM), None),
+                "pcie_generation": _safe(lambda h=h: pynvml.nvmlDeviceGetCurrPcieLinkGeneration(h), None),
+                "pcie_width": _safe(lambda h=h: pynvml.nvmlDeviceGetCurrPcieLinkWidth(h), None),
+                "pcie_max_generation": _safe(lambda h=h: pynvml.nvmlDeviceGetMaxPcieLinkGeneration(h),
+                                             None),
+                "pcie_max_width": _safe(lambda h=h: pynvml.nvmlDeviceGetMaxPcieLinkWidth(h), None),
+            }
+    finally:
+        _safe(pynvml.nvmlShutdown, None)
+    return (str(driver) if driver is not None else None), per_gpu
+
+
+def _gpus(unavailable: list[str]) -> tuple[list[dict[str, Any]], str | None]:
+    if not torch.cuda.is_available():
+        reason = "torch has no CUDA support (CPU build)" if torch.version.cuda is None else (
+            "torch is a CUDA build but no CUDA device is visible"
+        )
+        unavailable.append(f"GPU: {reason}")
+        return [], None
+    driver, nvml = _nvml_static(unavailable)
+    live = {r["index"]: r for r in gpu_live_readings(unavailable)}
+    gpus = []
+    for index in range(torch.cuda.device_count()):
+        props = torch.cuda.get_device_properties(index)
+        capability = (int(props.major), int(props.minor))
+        gpus.append({
+            "index": index,
+            "name": str(props.name),
+            "total_memory_bytes": int(props.total_memory),
+            "compute_capability": f"{capability[0]}.{capability[1]}",
+            "architecture": hardware_names.gpu_architecture(capability),
+            "tensor_cores": hardware_names.tensor_core_support(capability),
+            "geforce_reading": hardware_names.geforce_reading(str(props.name)),
+            "sm_count": int(props.multi_processor_count),
+            **nvml.get(index, {}),
+            "start": live.get(index),
+            "end": None,
+        })
+    return gpus, driver
+
+
+def _torch_build() -> dict[str, Any]:
+    config = _safe(torch.__config__.show, "")
+    blas = re.search(r"BLAS_INFO=(\w+)", config)
+    cuda_available = torch.cuda.is_available()
+    return {
+        "version": torch.__version__,
+        "cuda_build": torch.version.cuda,
+        "cudnn_version": _safe(torch.backends.cudnn.version, None),
+        "blas": blas.group(1) if blas else None,
+        "mkl": bool(torch.backends.mkl.is_available()),
+        "mkldnn": bool(torch.backends.mkldnn.is_available()),
+        "openmp": bool(torch.backends.openmp.is_available()),
+        "cuda_available": cuda_available,
+        "device_count": torch.cuda.device_count() if cuda_available else 0,
+        "current_device": torch.cuda.current_device() if cuda_available else None,
+        "mps_available": bool(torch.backends.mps.is_available()),
+        "default_threads": torch.get_num_threads(),
+        "default_interop_threads": torch.get_num_interop_threads(),
+    }
+
+
+def probe() -> dict[str, Any]:
+    """The whole `environment.json` document, taken at the start of a run."""
+    unavailable: list[str] = []
+    gpus, driver = _gpus(unavailable)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "environment",
+        "cpu": _cpu(unavailable),
+        "memory": _memory(),
+        "gpus": gpus,
+        "gpu_driver": driver,
+        "torch": _torch_build(),
+        "python": {"version": platform.python_version(), "implementation": sys.implementation.name},
+        "os": {
+            "system": platform.system(),
+            "release": platform.release(),
+            "platform": platform.platform(),
+        },
+        "env": {name: os.environ.get(name) for name in RELEVANT_ENV},
+        "unavailable": unavailable,
+    }
+
+
+def record_end(environment: dict[str, Any]) -> None:
+    """Add the GPU readings at the end of a run (temperature, clocks) in place."""
+    if not environment["gpus"]:
+        return
+    live = {r["index"]: r for r in gpu_live_readings()}
+    for gpu in environment["gpus"]:
+        gpu["end"] = live.get(gpu["index"])

@@ -1,0 +1,66 @@
+"""The notes' data and models, built the same way by every experiment that uses them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from sklearn.datasets import load_iris
+from sklearn.model_selection import train_test_split
+from sklearn.preprocessing import MinMaxScaler
+from torch import nn
+
+
+@dataclass(frozen=True)
+class IrisData:
+    """Iris as the notes prepare it: 80/20 split, MinMaxScaler fitted on the training part."""
+
+    x_train: torch.Tensor
+    y_train: torch.Tensor
+    x_test: torch.Tensor
+    y_test: torch.Tensor
+
+
+def iris(split_seed: int = 42, test_size: float = 0.2) -> IrisData:
+    features, labels = load_iris(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        features, labels, test_size=test_size, random_state=split_seed
+    )
+    scaler = MinMaxScaler()
+    x_train = scaler.fit_transform(x_train)
+    x_test = scaler.transform(x_test)
+    return IrisData(
+        x_train=torch.tensor(x_train, dtype=torch.float32),
+        y_train=torch.tensor(y_train, dtype=torch.int64),
+        x_test=torch.tensor(x_test, dtype=torch.float32),
+        y_test=torch.tensor(y_test, dtype=torch.int64),
+    )
+
+
+def iris_mlp(hidden: int = 10) -> nn.Module:
+    """Linear(4, hidden) -> ReLU -> Linear(hidden, 3), the notes' model."""
+    return nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, 3))
+
+
+def parameter_count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def train_like_the_notes(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    optimizer: torch.optim.Optimizer,
+    epochs: int,
+) -> list[float]:
+    """The notes' loop, step for step: forward, loss, zero_grad, backward, step, loss.item()."""
+    criterion = nn.CrossEntropyLoss()
+    losses: list[float] = []
+    for _ in range(epochs):
+        outputs = model(x)
+        loss = criterion(outputs, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses

@@ -1,0 +1,86 @@
+"""The user's entry points.
+
+`nox -s report` runs every experiment on every device present and renders the
+write-up; `nox -s tests` runs the test suite. Arguments after `--` go to the
+underlying command (`python -m experiments --help`, `python -m report --help`).
+
+Which torch build is installed is chosen here, not in pyproject.toml, because
+the right build depends on the machine:
+
+- TORCH_REQUIREMENT  the pip requirement for torch (default: torch==2.13.0).
+- TORCH_INDEX_URL    an index to take it from, e.g.
+                     https://download.pytorch.org/whl/cpu for a small CPU-only
+                     build, or https://download.pytorch.org/whl/cu126 for a
+                     given CUDA version. Unset: PyPI, whose Linux wheels are
+                     CUDA builds.
+"""
+
+from __future__ import annotations
+
+import os
+
+import nox
+
+nox.options.sessions = ["tests", "lint"]
+nox.options.reuse_venv = "yes"
+
+PYPROJECT = nox.project.load_toml("pyproject.toml")
+TORCH_REQUIREMENT = os.environ.get("TORCH_REQUIREMENT", "torch==2.13.0")
+TORCH_INDEX_URL = os.environ.get("TORCH_INDEX_URL", "")
+
+
+def _install_torch(session: nox.Session) -> None:
+    index = ["--index-url", TORCH_INDEX_URL] if TORCH_INDEX_URL else []
+    session.install(TORCH_REQUIREMENT, *index)
+
+
+def _install_runner(session: nox.Session) -> None:
+    _install_torch(session)
+    session.install("-e", ".[run]")
+
+
+@nox.session
+def run(session: nox.Session) -> None:
+    """Run the experiments only; results go to results/<label>/<run-id>/."""
+    _install_runner(session)
+    session.run("python", "-m", "experiments", *session.posargs)
+
+
+@nox.session
+def render(session: nox.Session) -> None:
+    """Render HTML + PDF from a run folder (default: the last run). Needs no torch."""
+    session.install("-e", ".")
+    session.run("python", "-m", "report", "render", *session.posargs)
+
+
+@nox.session
+def report(session: nox.Session) -> None:
+    """Run the experiments, then render report.html and report.pdf into the run folder."""
+    _install_runner(session)
+    session.run("python", "-m", "experiments", *session.posargs)
+    session.run("python", "-m", "report", "render")
+
+
+@nox.session
+def tests(session: nox.Session) -> None:
+    """Run the test suite (quick profile; no GPU needed)."""
+    _install_runner(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
+    session.run("python", "-m", "pytest", *session.posargs)
+
+
+@nox.session
+def lint(session: nox.Session) -> None:
+    """ruff and mypy (strict) over the whole project."""
+    _install_runner(session)
+    session.install(*nox.project.dependency_groups(PYPROJECT, "test", "lint"))
+    session.run("ruff", "check", ".")
+    session.run("ruff", "format", "--check", ".")
+    session.run("mypy")
+
+
+@nox.session
+def bench(session: nox.Session) -> None:
+    """Side-by-side: the notes' bare Iris loop against the harness; prints the ratio."""
+    _install_runner(session)
+    session.run("python", "benchmarks/harness_overhead.py", *session.posargs)
