@@ -129,19 +129,12 @@ def _iris(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, A
             "parameters": workloads.parameter_count(workloads.iris_mlp(config.hidden)),
         },
         "epochs": config.epochs,
+        "threads": config.threads,
+        "flops_per_epoch": workloads.mlp_matmul_flops(
+            int(data.x_train.shape[0]), [4, config.hidden, 3]
+        ),
         "per_device": per_device,
     }
-
-
-def matmul_flops_per_step(size: int, classes: int = 3) -> int:
-    """Multiply-add FLOPs of one training step of Linear(size, size) -> ReLU -> Linear(size, 3).
-
-    Forward: 2·B·W² + 2·B·W·C. Backward: weight gradients of both layers
-    (2·B·W² + 2·B·W·C) and the input gradient of the second layer (2·B·W·C);
-    the first layer's input needs no gradient. With B = W = size.
-    """
-    b = w = size
-    return 4 * b * w * w + 6 * b * w * classes
 
 
 def _crossover(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
@@ -171,7 +164,7 @@ def _crossover(config: Config, devices: list[Device], ctx: RunContext) -> dict[s
             step_s = [t / config.crossover_steps for t in run.times_s]
             points[run.device.name].append({
                 "size": size,
-                "flops_per_step": matmul_flops_per_step(size),
+                "flops_per_step": workloads.mlp_matmul_flops(size, [size, size, 3]),
                 "warmup_step_s": [t / config.crossover_steps for t in run.warmup_s],
                 "step_s": step_s,
                 "summary": summarize(step_s),

@@ -25,6 +25,8 @@ SCHEMA_VERSION = 1
 
 RUN_FILE = "run.json"
 ENVIRONMENT_FILE = "environment.json"
+# results/LAST_RUN names the folder of the last run, for `render` without arguments.
+LAST_RUN_FILE = "LAST_RUN"
 
 RUN_STATUSES = ("running", "complete", "incomplete")
 EXPERIMENT_STATUSES = ("ok", "skipped", "failed")
@@ -165,6 +167,8 @@ DATA_SPECS: dict[str, Spec] = {
             "dataset": {"train_rows": int, "test_rows": int, "features": int, "classes": int},
             "model": {"description": str, "parameters": int},
             "epochs": int,
+            "threads": int,
+            "flops_per_epoch": int,
             "per_device": [
                 {
                     "device": str,

@@ -29,6 +29,7 @@ from experiments.devices import Device, available_devices
 from experiments.harness import LoadMonitor, Progress, RunContext, Skipped, numeric_settings
 from experiments.resultformat import (
     ENVIRONMENT_FILE,
+    LAST_RUN_FILE,
     RUN_FILE,
     SCHEMA_VERSION,
     ResultFormatError,
@@ -38,7 +39,6 @@ from experiments.resultformat import (
 )
 
 PROFILES = ("quick", "default")
-LAST_RUN_FILE = "LAST_RUN"
 
 
 class UsageError(Exception):
@@ -174,6 +174,7 @@ def _run_one(
     monitor = LoadMonitor()
     started = utc_now()
     status, reason, data = "ok", None, None
+    settings_at_start = numeric_settings()
     monitor.start()
     try:
         data = module.run(config, devices, ctx)
@@ -184,7 +185,7 @@ def _run_one(
     except Exception as error:
         traceback.print_exc()
         status, reason = "failed", f"{type(error).__name__}: {error}"
-    conditions = {**numeric_settings(), **monitor.stop()}
+    conditions = {**settings_at_start, **monitor.stop()}
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "experiment",

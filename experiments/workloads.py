@@ -46,6 +46,20 @@ def parameter_count(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def mlp_matmul_flops(batch: int, widths: list[int]) -> int:
+    """Matrix-multiply FLOPs of one training step of an MLP with these layer widths.
+
+    Forward: 2·B·in·out per layer. Backward: the weight gradient of every layer
+    (the same again) and the input gradient of every layer but the first (its
+    input is data, which needs no gradient). Biases, ReLU and the loss are
+    left out: they are O(B·width), not O(B·width²).
+    """
+    layers = list(zip(widths[:-1], widths[1:], strict=True))
+    forward = sum(2 * batch * i * o for i, o in layers)
+    input_grads = sum(2 * batch * i * o for i, o in layers[1:])
+    return 2 * forward + input_grads
+
+
 def train_like_the_notes(
     model: nn.Module,
     x: torch.Tensor,

@@ -1,0 +1,1 @@
+"""Everything that reads result files and renders them; never runs an experiment."""

@@ -1,0 +1,159 @@
+"""Deterministic SVG plots, readable in greyscale print.
+
+Same input, same bytes: fixed rcParams, a fixed SVG hash salt, no date in the
+metadata, text drawn as paths (so no viewer substitutes a font). Devices are
+told apart by line style and marker, not only by colour. Plots are embedded as
+`<img>` data URIs: WeasyPrint draws those without the property warnings that
+inline matplotlib SVG gives.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+from report.formatting import duration  # noqa: E402
+
+RC = {
+    "svg.hashsalt": "gpu-study-report",
+    "svg.fonttype": "path",
+    "font.family": "DejaVu Sans",
+    "font.size": 9,
+    "axes.titlesize": 10,
+    "axes.labelsize": 9,
+    "legend.fontsize": 8,
+    "axes.grid": True,
+    "grid.color": "#d0d0d0",
+    "grid.linewidth": 0.6,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "lines.linewidth": 1.6,
+    "figure.dpi": 100,
+    "path.simplify": True,
+}
+
+# Distinguishable in greyscale: darkness, dash pattern and marker all differ.
+STYLES = (
+    {"color": "#1b1b1b", "linestyle": "-", "marker": "o"},
+    {"color": "#5a5a5a", "linestyle": "--", "marker": "s"},
+    {"color": "#8a8a8a", "linestyle": ":", "marker": "^"},
+    {"color": "#3d3d3d", "linestyle": "-.", "marker": "D"},
+)
+
+
+def style(index: int) -> dict[str, str]:
+    return STYLES[index % len(STYLES)]
+
+
+@dataclass(frozen=True)
+class Series:
+    """One device's line: x values, y values and, optionally, a y spread (low, high)."""
+
+    label: str
+    x: Sequence[float]
+    y: Sequence[float | None]
+    low: Sequence[float] | None = None
+    high: Sequence[float] | None = None
+
+
+def to_data_uri(figure: Figure) -> str:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    plt.close(figure)
+    return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def svg_bytes(uri: str) -> bytes:
+    return base64.b64decode(uri.split(",", 1)[1])
+
+
+def loss_curves(
+    series: Sequence[Series], reference: Sequence[tuple[float, float]], reference_label: str
+) -> str:
+    """Training loss against epoch, one line per device, the notes' printed values as crosses."""
+    with plt.rc_context(RC):
+        figure, axes = plt.subplots(figsize=(6.4, 3.0))
+        for index, line in enumerate(series):
+            points = [(x, y) for x, y in zip(line.x, line.y, strict=True) if y is not None]
+            st = style(index)
+            axes.plot([p[0] for p in points], [p[1] for p in points], color=st["color"],
+                      linestyle=st["linestyle"], label=line.label)
+        if reference:
+            axes.plot([r[0] for r in reference], [r[1] for r in reference], linestyle="none",
+                      marker="x", markersize=7, color="#000000", label=reference_label)
+        axes.set_xlabel("epoch")
+        axes.set_ylabel("training loss (cross-entropy)")
+        axes.set_ylim(bottom=0)
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+        return to_data_uri(figure)
+
+
+@dataclass(frozen=True)
+class TimingRow:
+    """A row of the timing chart: measured repeats, or one published figure."""
+
+    label: str
+    values: Sequence[float]
+    published: bool = False
+
+
+def timing_rows(rows: Sequence[TimingRow], unit_label: str) -> str:
+    """Horizontal chart: measured repeats as dots with the median marked, published values as
+    hatched bars. The eye compares medians; the dots show whether a gap exceeds the spread."""
+    with plt.rc_context(RC):
+        figure, axes = plt.subplots(figsize=(6.4, 0.5 + 0.42 * len(rows)))
+        for position, row in enumerate(reversed(rows)):
+            if row.published:
+                axes.barh(position, row.values[0], height=0.5, color="white", edgecolor="#555555",
+                          hatch="///", linewidth=0.8)
+            else:
+                ordered = sorted(row.values)
+                median = ordered[len(ordered) // 2] if len(ordered) % 2 else (
+                    (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+                )
+                axes.barh(position, median, height=0.5, color="#bdbdbd", edgecolor="#1b1b1b",
+                          linewidth=0.8)
+                axes.plot(row.values, [position] * len(row.values), linestyle="none",
+                          marker="o", markersize=3.5, color="#000000")
+        axes.set_yticks(range(len(rows)), [r.label for r in reversed(rows)])
+        axes.set_xlabel(unit_label)
+        axes.set_xlim(left=0)
+        axes.grid(axis="y", visible=False)
+        return to_data_uri(figure)
+
+
+def step_time_sweep(series: Sequence[Series], x_label: str, y_label: str) -> str:
+    """Log-log time per step against problem size, with the repeats' spread as error bars."""
+    with plt.rc_context(RC):
+        figure, axes = plt.subplots(figsize=(6.4, 3.2))
+        for index, line in enumerate(series):
+            st = style(index)
+            ys = [y if y is not None else float("nan") for y in line.y]
+            if line.low is not None and line.high is not None:
+                below = [y - lo for y, lo in zip(ys, line.low, strict=True)]
+                above = [hi - y for y, hi in zip(ys, line.high, strict=True)]
+                axes.errorbar(line.x, ys, yerr=[below, above], capsize=3, label=line.label,
+                              color=st["color"], linestyle=st["linestyle"], marker=st["marker"],
+                              markersize=4)
+            else:
+                axes.plot(line.x, ys, label=line.label, color=st["color"],
+                          linestyle=st["linestyle"], marker=st["marker"], markersize=4)
+        axes.set_xscale("log", base=2)
+        axes.set_yscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: duration(value, 2)))
+        axes.yaxis.set_minor_formatter(NullFormatter())
+        axes.set_xlabel(x_label)
+        axes.set_ylabel(y_label)
+        axes.legend(loc="upper left", frameon=False)
+        return to_data_uri(figure)

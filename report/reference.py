@@ -1,0 +1,39 @@
+"""The study notes' published numbers, quoted beside the user's own.
+
+These are citations, not results: each carries the note it comes from and the
+hardware the notes name, and the report always labels them as the notes'.
+Source: ../shared/SEEDS.md (originals in seeds/000 and seeds/001).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class PublishedTiming:
+    source: str  # which note
+    hardware: str  # as the note names it
+    device_kind: str  # "cpu" or "gpu"
+    epochs: int
+    seconds: float
+    detail: str
+
+    @property
+    def per_epoch_s(self) -> float:
+        return self.seconds / self.epochs
+
+
+# Experiment 1: 20 000 full-batch epochs of the Iris MLP, timed once with time.time().
+IRIS_TIMINGS: tuple[PublishedTiming, ...] = (
+    PublishedTiming("001", "Intel Core i9-12900KF (16 cores, 24 threads)", "cpu", 20_000, 2.93,
+                    "single run, no warm-up"),
+    PublishedTiming("001", "NVIDIA GeForce RTX 3080 Ti (CUDA 11.1, cuDNN 8005)", "gpu", 20_000,
+                    11.29, "single run, no warm-up, no synchronisation"),
+    PublishedTiming("000", "CPU (model not named)", "cpu", 20_000, 10.48,
+                    "single run, no warm-up"),
+)
+
+# Loss printed by note 000 at these epochs (no torch seed was set there, so
+# its starting weights, and therefore these values, cannot be reproduced).
+IRIS_PRINTED_LOSS: dict[int, float] = {1000: 0.6529, 5000: 0.1712, 10_000: 0.0885, 20_000: 0.0615}

@@ -1,0 +1,106 @@
+"""From a validated run to report.html and report.pdf (the PDF is the same HTML, printed)."""
+
+from __future__ import annotations
+
+import logging
+import shlex
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from experiments.summary import NOISE_CV
+from report import formatting
+from report.load import RunResults
+from report.sections import Section, builders
+from report.sections import machine as machine_section
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+
+
+def environment() -> jinja2.Environment:
+    """The one Jinja environment: strict (a typo is an error, not a blank) and escaping."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        undefined=jinja2.StrictUndefined,
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters.update(formatting.FILTERS)
+    return env
+
+
+def _sections(run: RunResults) -> list[Section]:
+    known = builders()
+    sections = []
+    for name, entry in run.manifest["experiments"].items():
+        document = run.experiments.get(name)
+        if document is None:
+            reason = ("not run: the run was interrupted before this experiment finished"
+                      if run.manifest["status"] != "complete" else "not run")
+            sections.append(Section(name, name, "not run", reason, "sections/missing.html.j2"))
+            continue
+        builder = known.get(name)
+        if builder is None:
+            sections.append(Section(name, document.get("title", name), "unsupported",
+                                    "this version of the report cannot show this experiment",
+                                    "sections/missing.html.j2"))
+            continue
+        sections.append(builder(document, run))
+    return sections
+
+
+def _method(run: RunResults) -> dict[str, Any]:
+    rows = []
+    for name, document in run.experiments.items():
+        config = document["config"]
+        conditions = document["conditions"]
+        rows.append({
+            "name": name,
+            "status": document["status"],
+            "warmup": config.get("warmup"),
+            "repeats": config.get("repeats"),
+            "threads": config.get("threads"),
+            "other_cores": conditions.get("other_processes_cpu_cores"),
+            "busy": conditions.get("busy_machine"),
+            "load_before": conditions.get("load_average_before"),
+            "load_after": conditions.get("load_average_after"),
+            "settings": conditions,
+        })
+    return {"rows": rows, "noise_cv": NOISE_CV}
+
+
+def context(run: RunResults) -> dict[str, Any]:
+    sections = _sections(run)
+    manifest = run.manifest
+    return {
+        "manifest": manifest,
+        "run_dir": str(run.directory),
+        "title": f"Why is my GPU slower than my CPU? — {manifest['label']}",
+        "machine": machine_section.build(run.environment),
+        "sections": sections,
+        "findings": [f for s in sections for f in s.findings],
+        "problems": [s for s in sections if s.status != "ok"],
+        "method": _method(run),
+        "command": shlex.join(manifest["command"]),
+        "sha256": sorted(run.sha256.items()),
+        "seeds": {name: doc["seed"] for name, doc in run.experiments.items()},
+    }
+
+
+def render_html(run: RunResults) -> str:
+    return environment().get_template("report.html.j2").render(context(run))
+
+
+def html_to_pdf(html: str, base_url: Path) -> bytes:
+    import weasyprint
+
+    # WeasyPrint logs every CSS property it ignores at WARNING; our CSS is
+    # print-first, so only errors are worth a user's attention.
+    logging.getLogger("weasyprint").setLevel(logging.ERROR)
+    logging.getLogger("fontTools").setLevel(logging.ERROR)
+    pdf = weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf()
+    assert isinstance(pdf, bytes)
+    return pdf

@@ -1,0 +1,33 @@
+"""One view builder per experiment; the registry mirrors `experiments.EXPERIMENTS`.
+
+A builder turns a validated result document into the plain values its
+template places (numbers stay numbers: the template's filters format them).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from report.load import RunResults
+
+
+@dataclass(frozen=True)
+class Section:
+    name: str
+    title: str
+    status: str
+    reason: str | None
+    template: str
+    context: dict[str, Any] = field(default_factory=dict)
+    findings: list[str] = field(default_factory=list)
+
+
+Builder = Callable[[dict[str, Any], RunResults], Section]
+
+
+def builders() -> dict[str, Builder]:
+    from report.sections import cpu_vs_gpu
+
+    return {"cpu_vs_gpu": cpu_vs_gpu.build}
