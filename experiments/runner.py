@@ -250,23 +250,33 @@ def _same_machine(stored: dict[str, Any], now: dict[str, Any]) -> bool:
     )
 
 
-def _prepare_new(args: argparse.Namespace) -> tuple[Path, dict[str, Any], dict[str, Any], dict[str, Any]]:
-    names = list(experiments.EXPERIMENTS) if not args.only else args.only
-    overrides = parse_overrides(args.set)
-    configs = build_configs(names, args.profile, overrides, args.seed)
+def start_run(
+    results: Path,
+    *,
+    profile: str,
+    only: Sequence[str] | None = None,
+    overrides: dict[str, str] | None = None,
+    seed: int | None = None,
+    label: str | None = None,
+    command: Sequence[str] = ("python", "-m", "experiments"),
+) -> tuple[Path, dict[str, Any], dict[str, Any], dict[str, Any]]:
+    """Check the input, probe the machine and create a fresh run folder (never an old one)."""
+    names = list(only) if only else list(experiments.EXPERIMENTS)
+    overrides = dict(overrides or {})
+    configs = build_configs(names, profile, overrides, seed)
     environment = machine.probe()
-    label = slug(args.label) if args.label else default_label(environment)
-    run_dir, run_id = _new_run_dir(args.results, label)
+    label = slug(label) if label else default_label(environment)
+    run_dir, run_id = _new_run_dir(results, label)
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "kind": "run",
         "label": label,
         "run_id": run_id,
-        "profile": args.profile,
-        "seed": args.seed,
-        "only": list(args.only or []),
+        "profile": profile,
+        "seed": seed,
+        "only": list(only or []),
         "overrides": overrides,
-        "command": ["python", "-m", "experiments", *sys.argv[1:]],
+        "command": list(command),
         "package_version": experiments.__version__,
         "git_commit": _git_commit(),
         "started_utc": utc_now(),
@@ -275,6 +285,7 @@ def _prepare_new(args: argparse.Namespace) -> tuple[Path, dict[str, Any], dict[s
         "experiments": {name: {"status": "pending", "reason": None, "file": None} for name in names},
     }
     write_document(run_dir / ENVIRONMENT_FILE, environment)
+    write_document(run_dir / RUN_FILE, manifest)
     return run_dir, manifest, environment, configs
 
 
@@ -342,7 +353,8 @@ def _on_sigterm(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
+    cli_args = list(argv) if argv is not None else sys.argv[1:]
+    args = make_parser().parse_args(cli_args)
     if args.list:
         print(list_experiments())
         return 0
@@ -355,7 +367,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.resume:
             run_dir, manifest, environment, configs = _prepare_resume(args.resume)
         else:
-            run_dir, manifest, environment, configs = _prepare_new(args)
+            run_dir, manifest, environment, configs = start_run(
+                args.results, profile=args.profile, only=args.only,
+                overrides=parse_overrides(args.set), seed=args.seed, label=args.label,
+                command=["python", "-m", "experiments", *cli_args],
+            )
     except (UsageError, ResultFormatError) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -1,0 +1,27 @@
+"""Shared fixtures: one small real run, made once per test session (a few seconds)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from experiments import runner
+
+# Small enough to keep the suite fast, large enough to exercise every code path.
+FAST = [
+    "--set", "cpu_vs_gpu.epochs=200",
+    "--set", "cpu_vs_gpu.repeats=3",
+    "--set", "cpu_vs_gpu.crossover_sizes=16,32",
+    "--set", "cpu_vs_gpu.crossover_steps=3",
+]
+
+
+@pytest.fixture(scope="session")
+def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete quick-profile run folder, produced by the real command line."""
+    results = tmp_path_factory.mktemp("results")
+    code = runner.main(["--profile", "quick", "--quiet", "--results", str(results),
+                        "--label", "test-machine", *FAST])
+    assert code == 0
+    return Path((results / "LAST_RUN").read_text().strip())
