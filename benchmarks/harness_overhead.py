@@ -57,12 +57,16 @@ def harness_repeat(epochs: int, threads: int) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds (default 5)")
-    parser.add_argument("--epochs", type=int, default=20_000, help="epochs per loop (default 20000)")
+    parser.add_argument(
+        "--epochs", type=int, default=20_000, help="epochs per loop (default 20000)"
+    )
     parser.add_argument("--threads", type=int, default=1, help="torch threads for both (default 1)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    print(f"cpu: {os.cpu_count()} logical; torch {torch.__version__}; threads {args.threads}; "
-          f"{args.epochs} epochs; {args.rounds} rounds")
+    print(
+        f"cpu: {os.cpu_count()} logical; torch {torch.__version__}; threads {args.threads}; "
+        f"{args.epochs} epochs; {args.rounds} rounds"
+    )
     with contextlib.redirect_stdout(io.StringIO()):
         notes_loop(1000)  # warm-up: lazy imports on the first optimizer step
     bare, harness = [], []
@@ -73,8 +77,10 @@ def main() -> int:
         torch.set_num_threads(args.threads)
         print(f"round {round_index}: notes' loop {bare[-1]:.3f} s, harness {harness[-1]:.3f} s")
     bare_median, harness_median = statistics.median(bare), statistics.median(harness)
-    print(f"median: notes' loop {bare_median:.3f} s, harness {harness_median:.3f} s, "
-          f"ratio harness/notes {harness_median / bare_median:.3f}")
+    print(
+        f"median: notes' loop {bare_median:.3f} s, harness {harness_median:.3f} s, "
+        f"ratio harness/notes {harness_median / bare_median:.3f}"
+    )
     return 0
 
 

@@ -62,7 +62,10 @@ class Config:
 PROFILES: dict[str, Config] = {
     "default": Config(),
     "quick": Config(
-        epochs=1000, repeats=3, crossover_sizes=(16, 64, 256), crossover_steps=5,
+        epochs=1000,
+        repeats=3,
+        crossover_sizes=(16, 64, 256),
+        crossover_steps=5,
         crossover_repeats=3,
     ),
 }
@@ -92,8 +95,12 @@ def _iris(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, A
         return lambda: workloads.train_like_the_notes(model, x, y, optimizer, config.epochs)
 
     runs = run_repeats(
-        devices, prepare, warmup=config.warmup, repeats=config.repeats,
-        progress=ctx.progress, what=f"cpu_vs_gpu: Iris, {config.epochs} epochs",
+        devices,
+        prepare,
+        warmup=config.warmup,
+        repeats=config.repeats,
+        progress=ctx.progress,
+        what=f"cpu_vs_gpu: Iris, {config.epochs} epochs",
     )
     per_device = []
     for run in runs:
@@ -103,20 +110,22 @@ def _iris(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, A
         accuracy = float((predicted == data.y_test).float().mean())
         losses = run.outputs[-1]
         digests = [curve_digest(curve) for curve in run.outputs]
-        per_device.append({
-            "device": run.device.name,
-            "device_name": run.device.describe(),
-            "simulated": run.device.simulated,
-            "warmup_s": run.warmup_s,
-            "times_s": run.times_s,
-            "summary": summarize(run.times_s),
-            "final_loss": _finite(losses[-1]),
-            "test_accuracy": accuracy,
-            "curve_every": config.curve_every,
-            "curve": [_finite(v) for v in losses[config.curve_every - 1 :: config.curve_every]],
-            "curve_sha256": digests,
-            "curves_identical": len(set(digests)) == 1,
-        })
+        per_device.append(
+            {
+                "device": run.device.name,
+                "device_name": run.device.describe(),
+                "simulated": run.device.simulated,
+                "warmup_s": run.warmup_s,
+                "times_s": run.times_s,
+                "summary": summarize(run.times_s),
+                "final_loss": _finite(losses[-1]),
+                "test_accuracy": accuracy,
+                "curve_every": config.curve_every,
+                "curve": [_finite(v) for v in losses[config.curve_every - 1 :: config.curve_every]],
+                "curve_sha256": digests,
+                "curves_identical": len(set(digests)) == 1,
+            }
+        )
     return {
         "dataset": {
             "train_rows": int(data.x_train.shape[0]),
@@ -146,42 +155,55 @@ def _crossover(config: Config, devices: list[Device], ctx: RunContext) -> dict[s
         x_cpu = torch.randn(size, size, generator=generator)
         y_cpu = torch.randint(0, 3, (size,), generator=generator)
 
-        def prepare(device: Device, x_cpu: torch.Tensor = x_cpu, y_cpu: torch.Tensor = y_cpu,
-                    size: int = size) -> Callable[[], list[float]]:
+        def prepare(
+            device: Device,
+            x_cpu: torch.Tensor = x_cpu,
+            y_cpu: torch.Tensor = y_cpu,
+            size: int = size,
+        ) -> Callable[[], list[float]]:
             seed_everything(config.seed)
             model = nn.Sequential(nn.Linear(size, size), nn.ReLU(), nn.Linear(size, 3))
             model = model.to(device.torch_device)
             x, y = x_cpu.to(device.torch_device), y_cpu.to(device.torch_device)
             optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
-            return lambda: workloads.train_like_the_notes(model, x, y, optimizer,
-                                                          config.crossover_steps)
+            return lambda: workloads.train_like_the_notes(
+                model, x, y, optimizer, config.crossover_steps
+            )
 
         runs = run_repeats(
-            devices, prepare, warmup=1, repeats=config.crossover_repeats,
-            progress=ctx.progress, what=f"cpu_vs_gpu: crossover, batch = width = {size}",
+            devices,
+            prepare,
+            warmup=1,
+            repeats=config.crossover_repeats,
+            progress=ctx.progress,
+            what=f"cpu_vs_gpu: crossover, batch = width = {size}",
         )
         for run in runs:
             step_s = [t / config.crossover_steps for t in run.times_s]
-            points[run.device.name].append({
-                "size": size,
-                "flops_per_step": workloads.mlp_matmul_flops(size, [size, size, 3]),
-                "warmup_step_s": [t / config.crossover_steps for t in run.warmup_s],
-                "step_s": step_s,
-                "summary": summarize(step_s),
-            })
+            points[run.device.name].append(
+                {
+                    "size": size,
+                    "flops_per_step": workloads.mlp_matmul_flops(size, [size, size, 3]),
+                    "warmup_step_s": [t / config.crossover_steps for t in run.warmup_s],
+                    "step_s": step_s,
+                    "summary": summarize(step_s),
+                }
+            )
     cpu_points = points[devices[0].name]
     per_device = []
     for device in devices:
         crossover = None
         if device.is_accelerator:
             crossover = first_win(cpu_points, points[device.name])
-        per_device.append({
-            "device": device.name,
-            "device_name": device.describe(),
-            "simulated": device.simulated,
-            "points": points[device.name],
-            "crossover_size": crossover,
-        })
+        per_device.append(
+            {
+                "device": device.name,
+                "device_name": device.describe(),
+                "simulated": device.simulated,
+                "points": points[device.name],
+                "crossover_size": crossover,
+            }
+        )
     return {"threads": threads, "steps": config.crossover_steps, "per_device": per_device}
 
 

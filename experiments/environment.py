@@ -40,8 +40,21 @@ RELEVANT_ENV = (
 )
 
 # ISA extensions that decide which CPU kernels torch can use.
-ISA_FLAGS = ("avx", "avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile",
-             "amx_int8", "avx_vnni", "neon", "asimd", "sve")
+ISA_FLAGS = (
+    "avx",
+    "avx2",
+    "fma",
+    "avx512f",
+    "avx512_bf16",
+    "avx512_vnni",
+    "amx_bf16",
+    "amx_tile",
+    "amx_int8",
+    "avx_vnni",
+    "neon",
+    "asimd",
+    "sve",
+)
 
 
 def _cpu(unavailable: list[str]) -> dict[str, Any]:
@@ -76,16 +89,20 @@ def _cpu(unavailable: list[str]) -> dict[str, Any]:
         "generation": hardware_names.cpu_generation(model),
         "physical_cores": physical,
         "logical_threads": logical,
-        "affinity_threads": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "affinity_threads": len(os.sched_getaffinity(0))
+        if hasattr(os, "sched_getaffinity")
+        else None,
         "frequency_mhz": {
             "current": round(freq.current, 1) if freq else None,
             "min": round(freq.min, 1) if freq and freq.min else None,
             "max": round(freq.max, 1) if freq and freq.max else None,
-            "advertised": round(info["hz_advertised"][0] / 1e6, 1) if info.get("hz_advertised") else None,
+            "advertised": round(info["hz_advertised"][0] / 1e6, 1)
+            if info.get("hz_advertised")
+            else None,
         },
         "caches": _caches(unavailable),
         "isa": {flag: flag in flags for flag in ISA_FLAGS} if flags else {},
-        "torch_cpu_capability": _safe(lambda: torch.backends.cpu.get_cpu_capability(), None),
+        "torch_cpu_capability": _safe(torch.backends.cpu.get_cpu_capability, None),
     }
 
 
@@ -103,12 +120,14 @@ def _caches(unavailable: list[str]) -> list[dict[str, Any]]:
                 size_text[-1], 1
             )
             shared = (index / "shared_cpu_list").read_text().strip()
-            caches.append({
-                "level": int((index / "level").read_text()),
-                "type": (index / "type").read_text().strip(),
-                "size_bytes": size,
-                "shared_by_cpus": shared,
-            })
+            caches.append(
+                {
+                    "level": int((index / "level").read_text()),
+                    "type": (index / "type").read_text().strip(),
+                    "size_bytes": size,
+                    "shared_by_cpus": shared,
+                }
+            )
         except (OSError, ValueError) as error:
             unavailable.append(f"cpu cache {index.name}: {error}")
     return caches
@@ -119,11 +138,16 @@ def _memory() -> dict[str, Any]:
     return {"total_bytes": int(virtual.total), "available_bytes": int(virtual.available)}
 
 
-def _safe(read: Callable[[], Any], default: Any) -> Any:
+def _safe(read: Callable[..., Any], default: Any, *args: Any) -> Any:
+    """`read(*args)`, or `default` when the source cannot answer (missing driver, old GPU)."""
     try:
-        return read()
+        return read(*args)
     except Exception:
         return default
+
+
+def _scaled(value: Any, factor: float) -> float | None:
+    return None if value is None else float(value) * factor
 
 
 def gpu_live_readings(unavailable: list[str] | None = None) -> list[dict[str, Any]]:
@@ -136,28 +160,26 @@ def gpu_live_readings(unavailable: list[str] | None = None) -> list[dict[str, An
     except Exception as error:
         sink.append(f"NVML (nvidia-ml-py): {error}")
         return []
+    nv = pynvml
     readings = []
     try:
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
-            readings.append({
-                "index": index,
-                "temperature_c": _safe(
-                    lambda h=handle: pynvml.nvmlDeviceGetTemperature(h, pynvml.NVML_TEMPERATURE_GPU),
-                    None,
-                ),
-                "sm_clock_mhz": _safe(
-                    lambda h=handle: pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_SM), None
-                ),
-                "memory_clock_mhz": _safe(
-                    lambda h=handle: pynvml.nvmlDeviceGetClockInfo(h, pynvml.NVML_CLOCK_MEM), None
-                ),
-                "power_draw_w": _safe(
-                    lambda h=handle: pynvml.nvmlDeviceGetPowerUsage(h) / 1000.0, None
-                ),
-            })
+        for index in range(nv.nvmlDeviceGetCount()):
+            h = nv.nvmlDeviceGetHandleByIndex(index)
+            readings.append(
+                {
+                    "index": index,
+                    "temperature_c": _safe(
+                        nv.nvmlDeviceGetTemperature, None, h, nv.NVML_TEMPERATURE_GPU
+                    ),
+                    "sm_clock_mhz": _safe(nv.nvmlDeviceGetClockInfo, None, h, nv.NVML_CLOCK_SM),
+                    "memory_clock_mhz": _safe(
+                        nv.nvmlDeviceGetClockInfo, None, h, nv.NVML_CLOCK_MEM
+                    ),
+                    "power_draw_w": _scaled(_safe(nv.nvmlDeviceGetPowerUsage, None, h), 1e-3),
+                }
+            )
     finally:
-        _safe(pynvml.nvmlShutdown, None)
+        _safe(nv.nvmlShutdown, None)
     return readings
 
 
@@ -169,33 +191,36 @@ def _nvml_static(unavailable: list[str]) -> tuple[str | None, dict[int, dict[str
     except Exception as error:
         unavailable.append(f"NVML (nvidia-ml-py): {error}")
         return None, {}
+    nv = pynvml
     per_gpu: dict[int, dict[str, Any]] = {}
     try:
-        driver = _safe(pynvml.nvmlSystemGetDriverVersion, None)
-        for index in range(pynvml.nvmlDeviceGetCount()):
-            h = pynvml.nvmlDeviceGetHandleByIndex(index)
+        driver = _safe(nv.nvmlSystemGetDriverVersion, None)
+        for index in range(nv.nvmlDeviceGetCount()):
+            h = nv.nvmlDeviceGetHandleByIndex(index)
             per_gpu[index] = {
-                "power_limit_w": _safe(lambda h=h: pynvml.nvmlDeviceGetPowerManagementLimit(h) / 1000.0,
-                                       None),
-                "max_sm_clock_mhz": _safe(
-                    lambda h=h: pynvml.nvmlDeviceGetMaxClockInfo(h, pynvml.NVML_CLOCK_SM), None),
+                "power_limit_w": _scaled(
+                    _safe(nv.nvmlDeviceGetPowerManagementLimit, None, h), 1e-3
+                ),
+                "max_sm_clock_mhz": _safe(nv.nvmlDeviceGetMaxClockInfo, None, h, nv.NVML_CLOCK_SM),
                 "max_memory_clock_mhz": _safe(
-                    lambda h=h: pynvml.nvmlDeviceGetMaxClockInfo(h, pynvml.NVML_CLOCK_MEM), None),
-                "pcie_generation": _safe(lambda h=h: pynvml.nvmlDeviceGetCurrPcieLinkGeneration(h), None),
-                "pcie_width": _safe(lambda h=h: pynvml.nvmlDeviceGetCurrPcieLinkWidth(h), None),
-                "pcie_max_generation": _safe(lambda h=h: pynvml.nvmlDeviceGetMaxPcieLinkGeneration(h),
-                                             None),
-                "pcie_max_width": _safe(lambda h=h: pynvml.nvmlDeviceGetMaxPcieLinkWidth(h), None),
+                    nv.nvmlDeviceGetMaxClockInfo, None, h, nv.NVML_CLOCK_MEM
+                ),
+                "pcie_generation": _safe(nv.nvmlDeviceGetCurrPcieLinkGeneration, None, h),
+                "pcie_width": _safe(nv.nvmlDeviceGetCurrPcieLinkWidth, None, h),
+                "pcie_max_generation": _safe(nv.nvmlDeviceGetMaxPcieLinkGeneration, None, h),
+                "pcie_max_width": _safe(nv.nvmlDeviceGetMaxPcieLinkWidth, None, h),
             }
     finally:
-        _safe(pynvml.nvmlShutdown, None)
+        _safe(nv.nvmlShutdown, None)
     return (str(driver) if driver is not None else None), per_gpu
 
 
 def _gpus(unavailable: list[str]) -> tuple[list[dict[str, Any]], str | None]:
     if not torch.cuda.is_available():
-        reason = "torch has no CUDA support (CPU build)" if torch.version.cuda is None else (
-            "torch is a CUDA build but no CUDA device is visible"
+        reason = (
+            "torch has no CUDA support (CPU build)"
+            if torch.version.cuda is None
+            else ("torch is a CUDA build but no CUDA device is visible")
         )
         unavailable.append(f"GPU: {reason}")
         return [], None
@@ -205,19 +230,21 @@ def _gpus(unavailable: list[str]) -> tuple[list[dict[str, Any]], str | None]:
     for index in range(torch.cuda.device_count()):
         props = torch.cuda.get_device_properties(index)
         capability = (int(props.major), int(props.minor))
-        gpus.append({
-            "index": index,
-            "name": str(props.name),
-            "total_memory_bytes": int(props.total_memory),
-            "compute_capability": f"{capability[0]}.{capability[1]}",
-            "architecture": hardware_names.gpu_architecture(capability),
-            "tensor_cores": hardware_names.tensor_core_support(capability),
-            "geforce_reading": hardware_names.geforce_reading(str(props.name)),
-            "sm_count": int(props.multi_processor_count),
-            **nvml.get(index, {}),
-            "start": live.get(index),
-            "end": None,
-        })
+        gpus.append(
+            {
+                "index": index,
+                "name": str(props.name),
+                "total_memory_bytes": int(props.total_memory),
+                "compute_capability": f"{capability[0]}.{capability[1]}",
+                "architecture": hardware_names.gpu_architecture(capability),
+                "tensor_cores": hardware_names.tensor_core_support(capability),
+                "geforce_reading": hardware_names.geforce_reading(str(props.name)),
+                "sm_count": int(props.multi_processor_count),
+                **nvml.get(index, {}),
+                "start": live.get(index),
+                "end": None,
+            }
+        )
     return gpus, driver
 
 
@@ -230,9 +257,9 @@ def _torch_build() -> dict[str, Any]:
         "cuda_build": torch.version.cuda,
         "cudnn_version": _safe(torch.backends.cudnn.version, None),
         "blas": blas.group(1) if blas else None,
-        "mkl": bool(torch.backends.mkl.is_available()),
-        "mkldnn": bool(torch.backends.mkldnn.is_available()),
-        "openmp": bool(torch.backends.openmp.is_available()),
+        "mkl": bool(_safe(torch.backends.mkl.is_available, False)),
+        "mkldnn": bool(_safe(torch.backends.mkldnn.is_available, False)),
+        "openmp": bool(_safe(torch.backends.openmp.is_available, False)),
         "cuda_available": cuda_available,
         "device_count": torch.cuda.device_count() if cuda_available else 0,
         "current_device": torch.cuda.current_device() if cuda_available else None,

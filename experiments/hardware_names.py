@@ -88,14 +88,33 @@ _AMD_ZEN4_MODELS = [(0x10, 0x1F), (0x60, 0x7F), (0xA0, 0xAF)]
 
 # Intel family 6 model numbers of common desktop, laptop and server parts.
 _INTEL_MODELS = {
-    0x5E: "Skylake", 0x4E: "Skylake", 0x55: "Skylake-SP / Cascade Lake",
-    0x8E: "Kaby Lake / Coffee Lake (mobile)", 0x9E: "Kaby Lake / Coffee Lake",
-    0xA5: "Comet Lake", 0xA6: "Comet Lake", 0x7E: "Ice Lake", 0x6A: "Ice Lake-SP",
-    0x6C: "Ice Lake-SP", 0x8C: "Tiger Lake", 0x8D: "Tiger Lake", 0xA7: "Rocket Lake",
-    0x97: "Alder Lake", 0x9A: "Alder Lake", 0xB7: "Raptor Lake", 0xBA: "Raptor Lake",
-    0xBF: "Raptor Lake", 0x8F: "Sapphire Rapids", 0xCF: "Emerald Rapids",
-    0xAA: "Meteor Lake", 0xAC: "Meteor Lake", 0xC5: "Arrow Lake", 0xC6: "Arrow Lake",
-    0xBD: "Lunar Lake", 0xAD: "Granite Rapids", 0xAF: "Sierra Forest",
+    0x5E: "Skylake",
+    0x4E: "Skylake",
+    0x55: "Skylake-SP / Cascade Lake",
+    0x8E: "Kaby Lake / Coffee Lake (mobile)",
+    0x9E: "Kaby Lake / Coffee Lake",
+    0xA5: "Comet Lake",
+    0xA6: "Comet Lake",
+    0x7E: "Ice Lake",
+    0x6A: "Ice Lake-SP",
+    0x6C: "Ice Lake-SP",
+    0x8C: "Tiger Lake",
+    0x8D: "Tiger Lake",
+    0xA7: "Rocket Lake",
+    0x97: "Alder Lake",
+    0x9A: "Alder Lake",
+    0xB7: "Raptor Lake",
+    0xBA: "Raptor Lake",
+    0xBF: "Raptor Lake",
+    0x8F: "Sapphire Rapids",
+    0xCF: "Emerald Rapids",
+    0xAA: "Meteor Lake",
+    0xAC: "Meteor Lake",
+    0xC5: "Arrow Lake",
+    0xC6: "Arrow Lake",
+    0xBD: "Lunar Lake",
+    0xAD: "Granite Rapids",
+    0xAF: "Sierra Forest",
 }
 
 
@@ -143,5 +162,7 @@ def cpu_generation(model_name: str | None) -> str | None:
 
 
 def _ordinal(number: int) -> str:
-    suffix = "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
     return f"{number}{suffix}"

@@ -188,8 +188,10 @@ def run_repeats(
         for result in results:
             device = result.device
             eta = spent / done * (total - done) if done else None
-            step = f"warm-up {index + 1}/{warmup}" if is_warmup else (
-                f"repeat {index - warmup + 1}/{repeats}"
+            step = (
+                f"warm-up {index + 1}/{warmup}"
+                if is_warmup
+                else (f"repeat {index - warmup + 1}/{repeats}")
             )
             progress.update(f"{what} | {device.name} | {step} | {format_eta(eta)}")
             began = time.perf_counter()

@@ -328,7 +328,9 @@ def validate(document: Any, path: Path, expected_kind: str | None = None) -> JSO
         raise ResultFormatError(path, "schema_version", "missing; not a result file of this tool")
     version = document["schema_version"]
     if not _matches_type(version, int):
-        raise ResultFormatError(path, "schema_version", f"expected integer, got {_type_name(version)}")
+        raise ResultFormatError(
+            path, "schema_version", f"expected integer, got {_type_name(version)}"
+        )
     if version > SCHEMA_VERSION:
         raise ResultFormatError(
             path,
@@ -346,7 +348,8 @@ def validate(document: Any, path: Path, expected_kind: str | None = None) -> JSO
     if found:
         raise ResultFormatError(path, *found)
     _check_values(document, path)
-    return document
+    checked: JSONDict = document
+    return checked
 
 
 def _check_values(document: JSONDict, path: Path) -> None:

@@ -147,7 +147,10 @@ def _git_commit() -> str | None:
         ).stdout.strip()
         dirty = subprocess.run(
             ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root, capture_output=True, text=True, check=True,
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return None
@@ -167,9 +170,7 @@ def _new_run_dir(results: Path, label: str) -> tuple[Path, str]:
     raise UsageError(f"{results / label}: cannot find a free run id")
 
 
-def _run_one(
-    name: str, config: Any, devices: list[Device], ctx: RunContext
-) -> dict[str, Any]:
+def _run_one(name: str, config: Any, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
     module = experiments.load(name)
     monitor = LoadMonitor()
     started = utc_now()
@@ -193,8 +194,9 @@ def _run_one(
         "title": module.TITLE,
         "status": status,
         "reason": reason,
-        "config": {k: list(v) if isinstance(v, tuple) else v
-                   for k, v in dataclasses.asdict(config).items()},
+        "config": {
+            k: list(v) if isinstance(v, tuple) else v for k, v in dataclasses.asdict(config).items()
+        },
         "seed": getattr(config, "seed", None),
         "devices": [d.name for d in devices],
         "device_names": {d.name: d.describe() for d in devices},
@@ -221,16 +223,22 @@ def execute(
     todo = [name for name in configs if manifest["experiments"][name]["status"] != "ok"]
     try:
         for position, name in enumerate(todo, start=1):
-            progress.done(f"[{position}/{len(todo)}] {name} on {', '.join(d.name for d in devices)}")
+            progress.done(
+                f"[{position}/{len(todo)}] {name} on {', '.join(d.name for d in devices)}"
+            )
             document = _run_one(name, configs[name], devices, ctx)
             file_name = f"{name}.json"
             write_document(run_dir / file_name, document)
             manifest["experiments"][name] = {
-                "status": document["status"], "reason": document["reason"], "file": file_name,
+                "status": document["status"],
+                "reason": document["reason"],
+                "file": file_name,
             }
             write_document(run_dir / RUN_FILE, manifest)
-            progress.done(f"      {name}: {document['status']}"
-                          + (f" ({document['reason']})" if document["reason"] else ""))
+            progress.done(
+                f"      {name}: {document['status']}"
+                + (f" ({document['reason']})" if document["reason"] else "")
+            )
     except (KeyboardInterrupt, Interrupted):
         manifest["status"] = "incomplete"
         write_document(run_dir / RUN_FILE, manifest)
@@ -282,7 +290,9 @@ def start_run(
         "started_utc": utc_now(),
         "finished_utc": None,
         "status": "running",
-        "experiments": {name: {"status": "pending", "reason": None, "file": None} for name in names},
+        "experiments": {
+            name: {"status": "pending", "reason": None, "file": None} for name in names
+        },
     }
     write_document(run_dir / ENVIRONMENT_FILE, environment)
     write_document(run_dir / RUN_FILE, manifest)
@@ -314,23 +324,50 @@ def make_parser() -> argparse.ArgumentParser:
         "  python -m experiments --list",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("--profile", choices=PROFILES, default="default",
-                        help="'default' follows the notes (minutes); 'quick' is for tests and CI "
-                        "(seconds). Default: %(default)s")
-    parser.add_argument("--only", type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
-                        metavar="NAME[,NAME]", help="run only these experiments (see --list)")
-    parser.add_argument("--set", action="append", default=[], metavar="EXPERIMENT.SETTING=VALUE",
-                        help="override one setting of the profile, e.g. cpu_vs_gpu.repeats=10; "
-                        "repeatable; tuples as comma lists")
-    parser.add_argument("--seed", type=int, help="seed for every experiment (default: each config's)")
-    parser.add_argument("--label", help="folder name for this machine (default: a slug of the GPU "
-                        "or CPU model)")
-    parser.add_argument("--results", type=Path, default=Path("results"),
-                        help="where run folders go (default: %(default)s)")
-    parser.add_argument("--resume", type=Path, metavar="RUN_DIR",
-                        help="finish an interrupted run in place, with its own profile and settings")
-    parser.add_argument("--list", action="store_true",
-                        help="list the experiments and their settings per profile, then exit")
+    parser.add_argument(
+        "--profile",
+        choices=PROFILES,
+        default="default",
+        help="'default' follows the notes (minutes); 'quick' is for tests and CI "
+        "(seconds). Default: %(default)s",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
+        metavar="NAME[,NAME]",
+        help="run only these experiments (see --list)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="EXPERIMENT.SETTING=VALUE",
+        help="override one setting of the profile, e.g. cpu_vs_gpu.repeats=10; "
+        "repeatable; tuples as comma lists",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed for every experiment (default: each config's)"
+    )
+    parser.add_argument(
+        "--label", help="folder name for this machine (default: a slug of the GPU or CPU model)"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        help="where run folders go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="finish an interrupted run in place, with its own profile and settings",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the experiments and their settings per profile, then exit",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -343,8 +380,10 @@ def list_experiments() -> str:
         default = module.PROFILES["default"]
         quick = module.PROFILES["quick"]
         for field in dataclasses.fields(default):
-            lines.append(f"  {field.name:<20} default={getattr(default, field.name)!r:<32} "
-                         f"quick={getattr(quick, field.name)!r}")
+            lines.append(
+                f"  {field.name:<20} default={getattr(default, field.name)!r:<32} "
+                f"quick={getattr(quick, field.name)!r}"
+            )
     return "\n".join(lines)
 
 
@@ -362,14 +401,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.only:
             unknown = [n for n in args.only if n not in experiments.EXPERIMENTS]
             if unknown:
-                raise UsageError(f"--only: unknown experiment(s) {', '.join(unknown)} "
-                                 f"(known: {', '.join(experiments.EXPERIMENTS)})")
+                raise UsageError(
+                    f"--only: unknown experiment(s) {', '.join(unknown)} "
+                    f"(known: {', '.join(experiments.EXPERIMENTS)})"
+                )
         if args.resume:
             run_dir, manifest, environment, configs = _prepare_resume(args.resume)
         else:
             run_dir, manifest, environment, configs = start_run(
-                args.results, profile=args.profile, only=args.only,
-                overrides=parse_overrides(args.set), seed=args.seed, label=args.label,
+                args.results,
+                profile=args.profile,
+                only=args.only,
+                overrides=parse_overrides(args.set),
+                seed=args.seed,
+                label=args.label,
                 command=["python", "-m", "experiments", *cli_args],
             )
     except (UsageError, ResultFormatError) as error:
@@ -384,8 +429,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         execute(run_dir, manifest, environment, configs, devices, progress)
     except (KeyboardInterrupt, Interrupted):
-        print(f"\ninterrupted: finished experiments are kept in {run_dir}; "
-              f"complete it with: python -m experiments --resume {run_dir}", file=sys.stderr)
+        print(
+            f"\ninterrupted: finished experiments are kept in {run_dir}; "
+            f"complete it with: python -m experiments --resume {run_dir}",
+            file=sys.stderr,
+        )
         return 130
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)

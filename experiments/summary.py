@@ -22,8 +22,17 @@ def summarize(values: Sequence[float]) -> dict[str, Any]:
     n = len(data)
     if n == 0:
         return {
-            "n": 0, "median": None, "q1": None, "q3": None, "iqr": None, "min": None,
-            "max": None, "mean": None, "stdev": None, "cv": None, "noisy": False,
+            "n": 0,
+            "median": None,
+            "q1": None,
+            "q3": None,
+            "iqr": None,
+            "min": None,
+            "max": None,
+            "mean": None,
+            "stdev": None,
+            "cv": None,
+            "noisy": False,
         }
     median = statistics.median(data)
     if n >= 2:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import torch
@@ -54,7 +55,7 @@ def mlp_matmul_flops(batch: int, widths: list[int]) -> int:
     input is data, which needs no gradient). Biases, ReLU and the loss are
     left out: they are O(B·width), not O(B·width²).
     """
-    layers = list(zip(widths[:-1], widths[1:], strict=True))
+    layers = list(itertools.pairwise(widths))
     forward = sum(2 * batch * i * o for i, o in layers)
     input_grads = sum(2 * batch * i * o for i, o in layers[1:])
     return 2 * forward + input_grads

@@ -17,8 +17,11 @@ def last_run(results: Path) -> Path:
     """The run folder the last `python -m experiments` wrote (results/LAST_RUN)."""
     pointer = results / LAST_RUN_FILE
     if not pointer.is_file():
-        raise ResultFormatError(pointer, "", "no run recorded yet; run the experiments first "
-                                "(nox -s run) or name a run folder")
+        raise ResultFormatError(
+            pointer,
+            "",
+            "no run recorded yet; run the experiments first (nox -s run) or name a run folder",
+        )
     return Path(pointer.read_text(encoding="utf-8").strip())
 
 
@@ -29,15 +32,23 @@ def make_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser(
-        "render", help="render one run folder",
+        "render",
+        help="render one run folder",
         description="Validate every file of a run folder, then write report.html and report.pdf "
         "(into the run folder unless --out says otherwise). Nothing is written if a file is bad.",
     )
-    render.add_argument("run_dir", nargs="?", type=Path,
-                        help="results/<label>/<run-id> (default: the last run, from "
-                        "results/LAST_RUN)")
-    render.add_argument("--results", type=Path, default=Path("results"),
-                        help="where to look for LAST_RUN (default: %(default)s)")
+    render.add_argument(
+        "run_dir",
+        nargs="?",
+        type=Path,
+        help="results/<label>/<run-id> (default: the last run, from results/LAST_RUN)",
+    )
+    render.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        help="where to look for LAST_RUN (default: %(default)s)",
+    )
     render.add_argument("--out", type=Path, help="folder for report.html / report.pdf")
     render.add_argument("--no-pdf", action="store_true", help="write the HTML only")
     return parser
@@ -61,8 +72,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         write_atomic(out / "report.pdf", pdf)
         print(f"report: {out / 'report.pdf'}")
     if not run.complete:
-        print(f"note: this run is {run.manifest['status']}; the report marks what is missing. "
-              f"Finish it with: python -m experiments --resume {run_dir}", file=sys.stderr)
+        print(
+            f"note: this run is {run.manifest['status']}; the report marks what is missing. "
+            f"Finish it with: python -m experiments --resume {run_dir}",
+            file=sys.stderr,
+        )
     sys.stdout.flush()
     print(f"rendered in {time.perf_counter() - began:.1f} s", file=sys.stderr)
     return 0

@@ -44,8 +44,10 @@ def load_run(directory: Path) -> RunResults:
         raise ResultFormatError(directory, "", "not a run folder (no such directory)")
     manifest = read_document(directory / RUN_FILE, "run")
     environment = read_document(directory / ENVIRONMENT_FILE, "environment")
-    sha256 = {RUN_FILE: _digest(directory / RUN_FILE),
-              ENVIRONMENT_FILE: _digest(directory / ENVIRONMENT_FILE)}
+    sha256 = {
+        RUN_FILE: _digest(directory / RUN_FILE),
+        ENVIRONMENT_FILE: _digest(directory / ENVIRONMENT_FILE),
+    }
     loaded: dict[str, dict[str, Any]] = {}
     for name, entry in manifest["experiments"].items():
         if entry["file"] is None:

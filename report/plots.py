@@ -12,19 +12,21 @@ from __future__ import annotations
 import base64
 import io
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
+from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from report.formatting import duration  # noqa: E402
+from report.formatting import duration
 
-RC = {
+RC: dict[str, Any] = {
     "svg.hashsalt": "gpu-study-report",
     "svg.fonttype": "path",
     "font.family": "DejaVu Sans",
@@ -49,6 +51,11 @@ STYLES = (
     {"color": "#8a8a8a", "linestyle": ":", "marker": "^"},
     {"color": "#3d3d3d", "linestyle": "-.", "marker": "D"},
 )
+
+
+def _style() -> AbstractContextManager[None]:
+    """The fixed rcParams, for one figure."""
+    return plt.rc_context(RC)  # type: ignore[arg-type]  # matplotlib types keys as literals
 
 
 def style(index: int) -> dict[str, str]:
@@ -81,16 +88,28 @@ def loss_curves(
     series: Sequence[Series], reference: Sequence[tuple[float, float]], reference_label: str
 ) -> str:
     """Training loss against epoch, one line per device, the notes' printed values as crosses."""
-    with plt.rc_context(RC):
+    with _style():
         figure, axes = plt.subplots(figsize=(6.4, 3.0))
         for index, line in enumerate(series):
             points = [(x, y) for x, y in zip(line.x, line.y, strict=True) if y is not None]
             st = style(index)
-            axes.plot([p[0] for p in points], [p[1] for p in points], color=st["color"],
-                      linestyle=st["linestyle"], label=line.label)
+            axes.plot(
+                [p[0] for p in points],
+                [p[1] for p in points],
+                color=st["color"],
+                linestyle=st["linestyle"],
+                label=line.label,
+            )
         if reference:
-            axes.plot([r[0] for r in reference], [r[1] for r in reference], linestyle="none",
-                      marker="x", markersize=7, color="#000000", label=reference_label)
+            axes.plot(
+                [r[0] for r in reference],
+                [r[1] for r in reference],
+                linestyle="none",
+                marker="x",
+                markersize=7,
+                color="#000000",
+                label=reference_label,
+            )
         axes.set_xlabel("epoch")
         axes.set_ylabel("training loss (cross-entropy)")
         axes.set_ylim(bottom=0)
@@ -110,21 +129,42 @@ class TimingRow:
 def timing_rows(rows: Sequence[TimingRow], unit_label: str) -> str:
     """Horizontal chart: measured repeats as dots with the median marked, published values as
     hatched bars. The eye compares medians; the dots show whether a gap exceeds the spread."""
-    with plt.rc_context(RC):
+    with _style():
         figure, axes = plt.subplots(figsize=(6.4, 0.5 + 0.42 * len(rows)))
         for position, row in enumerate(reversed(rows)):
             if row.published:
-                axes.barh(position, row.values[0], height=0.5, color="white", edgecolor="#555555",
-                          hatch="///", linewidth=0.8)
+                axes.barh(
+                    position,
+                    row.values[0],
+                    height=0.5,
+                    color="white",
+                    edgecolor="#555555",
+                    hatch="///",
+                    linewidth=0.8,
+                )
             else:
                 ordered = sorted(row.values)
-                median = ordered[len(ordered) // 2] if len(ordered) % 2 else (
-                    (ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2
+                median = (
+                    ordered[len(ordered) // 2]
+                    if len(ordered) % 2
+                    else ((ordered[len(ordered) // 2 - 1] + ordered[len(ordered) // 2]) / 2)
                 )
-                axes.barh(position, median, height=0.5, color="#bdbdbd", edgecolor="#1b1b1b",
-                          linewidth=0.8)
-                axes.plot(row.values, [position] * len(row.values), linestyle="none",
-                          marker="o", markersize=3.5, color="#000000")
+                axes.barh(
+                    position,
+                    median,
+                    height=0.5,
+                    color="#bdbdbd",
+                    edgecolor="#1b1b1b",
+                    linewidth=0.8,
+                )
+                axes.plot(
+                    row.values,
+                    [position] * len(row.values),
+                    linestyle="none",
+                    marker="o",
+                    markersize=3.5,
+                    color="#000000",
+                )
         axes.set_yticks(range(len(rows)), [r.label for r in reversed(rows)])
         axes.set_xlabel(unit_label)
         axes.set_xlim(left=0)
@@ -134,7 +174,7 @@ def timing_rows(rows: Sequence[TimingRow], unit_label: str) -> str:
 
 def step_time_sweep(series: Sequence[Series], x_label: str, y_label: str) -> str:
     """Log-log time per step against problem size, with the repeats' spread as error bars."""
-    with plt.rc_context(RC):
+    with _style():
         figure, axes = plt.subplots(figsize=(6.4, 3.2))
         for index, line in enumerate(series):
             st = style(index)
@@ -142,12 +182,27 @@ def step_time_sweep(series: Sequence[Series], x_label: str, y_label: str) -> str
             if line.low is not None and line.high is not None:
                 below = [y - lo for y, lo in zip(ys, line.low, strict=True)]
                 above = [hi - y for y, hi in zip(ys, line.high, strict=True)]
-                axes.errorbar(line.x, ys, yerr=[below, above], capsize=3, label=line.label,
-                              color=st["color"], linestyle=st["linestyle"], marker=st["marker"],
-                              markersize=4)
+                axes.errorbar(
+                    line.x,
+                    ys,
+                    yerr=[below, above],
+                    capsize=3,
+                    label=line.label,
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    marker=st["marker"],
+                    markersize=4,
+                )
             else:
-                axes.plot(line.x, ys, label=line.label, color=st["color"],
-                          linestyle=st["linestyle"], marker=st["marker"], markersize=4)
+                axes.plot(
+                    line.x,
+                    ys,
+                    label=line.label,
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    marker=st["marker"],
+                    markersize=4,
+                )
         axes.set_xscale("log", base=2)
         axes.set_yscale("log")
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))

@@ -26,12 +26,23 @@ class PublishedTiming:
 
 # Experiment 1: 20 000 full-batch epochs of the Iris MLP, timed once with time.time().
 IRIS_TIMINGS: tuple[PublishedTiming, ...] = (
-    PublishedTiming("001", "Intel Core i9-12900KF (16 cores, 24 threads)", "cpu", 20_000, 2.93,
-                    "single run, no warm-up"),
-    PublishedTiming("001", "NVIDIA GeForce RTX 3080 Ti (CUDA 11.1, cuDNN 8005)", "gpu", 20_000,
-                    11.29, "single run, no warm-up, no synchronisation"),
-    PublishedTiming("000", "CPU (model not named)", "cpu", 20_000, 10.48,
-                    "single run, no warm-up"),
+    PublishedTiming(
+        "001",
+        "Intel Core i9-12900KF (16 cores, 24 threads)",
+        "cpu",
+        20_000,
+        2.93,
+        "single run, no warm-up",
+    ),
+    PublishedTiming(
+        "001",
+        "NVIDIA GeForce RTX 3080 Ti (CUDA 11.1, cuDNN 8005)",
+        "gpu",
+        20_000,
+        11.29,
+        "single run, no warm-up, no synchronisation",
+    ),
+    PublishedTiming("000", "CPU (model not named)", "cpu", 20_000, 10.48, "single run, no warm-up"),
 )
 
 # Loss printed by note 000 at these epochs (no torch seed was set there, so

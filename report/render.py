@@ -35,18 +35,27 @@ def environment() -> jinja2.Environment:
 def _sections(run: RunResults) -> list[Section]:
     known = builders()
     sections = []
-    for name, entry in run.manifest["experiments"].items():
+    for name in run.manifest["experiments"]:
         document = run.experiments.get(name)
         if document is None:
-            reason = ("not run: the run was interrupted before this experiment finished"
-                      if run.manifest["status"] != "complete" else "not run")
+            reason = (
+                "not run: the run was interrupted before this experiment finished"
+                if run.manifest["status"] != "complete"
+                else "not run"
+            )
             sections.append(Section(name, name, "not run", reason, "sections/missing.html.j2"))
             continue
         builder = known.get(name)
         if builder is None:
-            sections.append(Section(name, document.get("title", name), "unsupported",
-                                    "this version of the report cannot show this experiment",
-                                    "sections/missing.html.j2"))
+            sections.append(
+                Section(
+                    name,
+                    document.get("title", name),
+                    "unsupported",
+                    "this version of the report cannot show this experiment",
+                    "sections/missing.html.j2",
+                )
+            )
             continue
         sections.append(builder(document, run))
     return sections
@@ -57,18 +66,20 @@ def _method(run: RunResults) -> dict[str, Any]:
     for name, document in run.experiments.items():
         config = document["config"]
         conditions = document["conditions"]
-        rows.append({
-            "name": name,
-            "status": document["status"],
-            "warmup": config.get("warmup"),
-            "repeats": config.get("repeats"),
-            "threads": config.get("threads"),
-            "other_cores": conditions.get("other_processes_cpu_cores"),
-            "busy": conditions.get("busy_machine"),
-            "load_before": conditions.get("load_average_before"),
-            "load_after": conditions.get("load_average_after"),
-            "settings": conditions,
-        })
+        rows.append(
+            {
+                "name": name,
+                "status": document["status"],
+                "warmup": config.get("warmup"),
+                "repeats": config.get("repeats"),
+                "threads": config.get("threads"),
+                "other_cores": conditions.get("other_processes_cpu_cores"),
+                "busy": conditions.get("busy_machine"),
+                "load_before": conditions.get("load_average_before"),
+                "load_after": conditions.get("load_average_after"),
+                "settings": conditions,
+            }
+        )
     return {"rows": rows, "noise_cv": NOISE_CV}
 
 

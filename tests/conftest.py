@@ -10,10 +10,14 @@ from experiments import runner
 
 # Small enough to keep the suite fast, large enough to exercise every code path.
 FAST = [
-    "--set", "cpu_vs_gpu.epochs=200",
-    "--set", "cpu_vs_gpu.repeats=3",
-    "--set", "cpu_vs_gpu.crossover_sizes=16,32",
-    "--set", "cpu_vs_gpu.crossover_steps=3",
+    "--set",
+    "cpu_vs_gpu.epochs=200",
+    "--set",
+    "cpu_vs_gpu.repeats=3",
+    "--set",
+    "cpu_vs_gpu.crossover_sizes=16,32",
+    "--set",
+    "cpu_vs_gpu.crossover_steps=3",
 ]
 
 
@@ -21,7 +25,17 @@ FAST = [
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A complete quick-profile run folder, produced by the real command line."""
     results = tmp_path_factory.mktemp("results")
-    code = runner.main(["--profile", "quick", "--quiet", "--results", str(results),
-                        "--label", "test-machine", *FAST])
+    code = runner.main(
+        [
+            "--profile",
+            "quick",
+            "--quiet",
+            "--results",
+            str(results),
+            "--label",
+            "test-machine",
+            *FAST,
+        ]
+    )
     assert code == 0
     return Path((results / "LAST_RUN").read_text().strip())

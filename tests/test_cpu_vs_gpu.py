@@ -8,8 +8,9 @@ from experiments import cpu_vs_gpu, resultformat, workloads
 from experiments.devices import CpuDevice, SimulatedDevice
 from experiments.harness import Progress, RunContext
 
-SMALL = cpu_vs_gpu.Config(epochs=300, repeats=2, crossover_sizes=(8, 16), crossover_steps=2,
-                          crossover_repeats=2)
+SMALL = cpu_vs_gpu.Config(
+    epochs=300, repeats=2, crossover_sizes=(8, 16), crossover_steps=2, crossover_repeats=2
+)
 
 
 def _ctx() -> RunContext:
@@ -41,8 +42,9 @@ def test_same_seed_gives_bitwise_identical_loss_curves_on_cpu() -> None:
 
 
 def test_loss_falls_and_the_model_learns() -> None:
-    config = cpu_vs_gpu.Config(epochs=2000, repeats=1, crossover_sizes=(8,), crossover_steps=1,
-                               crossover_repeats=1)
+    config = cpu_vs_gpu.Config(
+        epochs=2000, repeats=1, crossover_sizes=(8,), crossover_steps=1, crossover_repeats=1
+    )
     iris = cpu_vs_gpu.run(config, [CpuDevice()], _ctx())["iris"]["per_device"][0]
     assert iris["curve"][0] > iris["final_loss"]
     assert iris["test_accuracy"] > 0.6

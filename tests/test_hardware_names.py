@@ -6,8 +6,12 @@ from experiments import hardware_names as hw
 def test_geforce_reading_follows_the_notes() -> None:
     reading = hw.geforce_reading("NVIDIA GeForce RTX 3080 Ti")
     assert reading == {
-        "series": "RTX", "generation": "30", "generation_architecture": "Ampere",
-        "tier": "80", "tier_meaning": "high end", "variant": "Ti",
+        "series": "RTX",
+        "generation": "30",
+        "generation_architecture": "Ampere",
+        "tier": "80",
+        "tier_meaning": "high end",
+        "variant": "Ti",
     }
     assert hw.geforce_reading("NVIDIA GeForce RTX 4060")["tier_meaning"] == "mainstream"  # type: ignore[index]
     assert hw.geforce_reading("NVIDIA GeForce GTX 1650 SUPER")["variant"] == "Super"  # type: ignore[index]
@@ -26,13 +30,17 @@ def test_compute_capability_to_architecture_and_tensor_cores() -> None:
 
 def test_cpu_generation_from_marketing_names() -> None:
     assert hw.cpu_generation("12th Gen Intel(R) Core(TM) i9-12900KF") == (
-        "Intel Core 12th generation, i9 tier")
+        "Intel Core 12th generation, i9 tier"
+    )
     assert hw.cpu_generation("Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz") == (
-        "Intel Core 8th generation, i7 tier")
+        "Intel Core 8th generation, i7 tier"
+    )
     assert hw.cpu_generation("AMD Ryzen 7 5800X 8-Core Processor") == (
-        "Ryzen 5000 series, Ryzen 7 tier")
+        "Ryzen 5000 series, Ryzen 7 tier"
+    )
     assert hw.cpu_generation("Intel(R) Core(TM) Ultra 7 155H") == (
-        "Intel Core Ultra series 1, Ultra 7 tier")
+        "Intel Core Ultra series 1, Ultra 7 tier"
+    )
     assert hw.cpu_generation("AMD EPYC") is None
 
 

@@ -34,10 +34,22 @@ def test_devices_interleave_and_every_timing_is_synchronised() -> None:
 
         return body
 
-    runs = run_repeats([CpuDevice(), sim], prepare, warmup=1, repeats=2,
-                       progress=RecordingProgress(events), what="t")
+    runs = run_repeats(
+        [CpuDevice(), sim],
+        prepare,
+        warmup=1,
+        repeats=2,
+        progress=RecordingProgress(events),
+        what="t",
+    )
     assert [e for e in events if e.startswith("body")] == [
-        "body cpu", "body sim:0", "body cpu", "body sim:0", "body cpu", "body sim:0"]
+        "body cpu",
+        "body sim:0",
+        "body cpu",
+        "body sim:0",
+        "body cpu",
+        "body sim:0",
+    ]
     # progress is written before the untimed preparation, never between clock readings
     for index, event in enumerate(events):
         if event.startswith("body"):
@@ -51,14 +63,26 @@ def test_devices_interleave_and_every_timing_is_synchronised() -> None:
 
 def test_a_warm_up_is_required() -> None:
     with pytest.raises(ValueError, match="warm-up"):
-        run_repeats([CpuDevice()], lambda d: lambda: None, warmup=0, repeats=1,
-                    progress=Progress(enabled=False), what="t")
+        run_repeats(
+            [CpuDevice()],
+            lambda d: lambda: None,
+            warmup=0,
+            repeats=1,
+            progress=Progress(enabled=False),
+            what="t",
+        )
 
 
 def test_progress_shows_step_and_estimate_in_a_log() -> None:
     stream = io.StringIO()
-    run_repeats([CpuDevice()], lambda d: lambda: None, warmup=1, repeats=2,
-                progress=Progress(stream=stream), what="iris")
+    run_repeats(
+        [CpuDevice()],
+        lambda d: lambda: None,
+        warmup=1,
+        repeats=2,
+        progress=Progress(stream=stream),
+        what="iris",
+    )
     lines = stream.getvalue().splitlines()
     assert lines[0] == "iris | cpu | warm-up 1/1 | estimating"
     assert lines[1].startswith("iris | cpu | repeat 1/2 | 0:0")

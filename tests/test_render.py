@@ -8,6 +8,7 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -53,7 +54,7 @@ def test_render_writes_html_and_a_pdf(quick_run: Path, tmp_path: Path) -> None:
     pdf = (run_dir / "report.pdf").read_bytes()
     assert pdf.startswith(b"%PDF-")
     assert pdf.rstrip().endswith(b"%%EOF")
-    assert "<img src=\"data:image/svg+xml;base64," in (run_dir / "report.html").read_text()
+    assert '<img src="data:image/svg+xml;base64,' in (run_dir / "report.html").read_text()
 
 
 def test_render_is_deterministic(quick_run: Path) -> None:
@@ -68,17 +69,27 @@ def _digests(folder: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda p: p.write_text("{\"schema_version\": 1, "), "not valid JSON"),
+        (lambda p: p.write_text('{"schema_version": 1, '), "not valid JSON"),
         (lambda p: p.write_text(json.dumps({"name": "x"})), "field 'schema_version': missing"),
-        (lambda p: p.write_text(p.read_text().replace('"schema_version": 1', '"schema_version": 7')),
-         "version 7 is newer than this tool reads"),
+        (
+            lambda p: p.write_text(
+                p.read_text().replace('"schema_version": 1', '"schema_version": 7')
+            ),
+            "version 7 is newer than this tool reads",
+        ),
         (lambda p: p.unlink(), "file not found"),
-        (lambda p: p.write_text(p.read_text().replace('"times_s"', '"time_s"', 1)),
-         "field 'data.iris.per_device[0].times_s': missing"),
+        (
+            lambda p: p.write_text(p.read_text().replace('"times_s"', '"time_s"', 1)),
+            "field 'data.iris.per_device[0].times_s': missing",
+        ),
     ],
 )
 def test_a_bad_file_stops_render_with_one_line_and_touches_nothing(
-    quick_run: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], damage, message: str  # type: ignore[no-untyped-def]
+    quick_run: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    damage: Callable[[Path], object],
+    message: str,
 ) -> None:
     run_dir = _copy(quick_run, tmp_path)
     damage(run_dir / "cpu_vs_gpu.json")
@@ -99,13 +110,22 @@ def test_render_of_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_a_simulated_gpu_gets_gpu_columns_and_is_labelled(tmp_path: Path) -> None:
     run_dir, manifest, environment, configs = runner.start_run(
-        tmp_path, profile="quick",
-        overrides={"cpu_vs_gpu.epochs": "100", "cpu_vs_gpu.crossover_sizes": "8,16",
-                   "cpu_vs_gpu.crossover_steps": "2"},
+        tmp_path,
+        profile="quick",
+        overrides={
+            "cpu_vs_gpu.epochs": "100",
+            "cpu_vs_gpu.crossover_sizes": "8,16",
+            "cpu_vs_gpu.crossover_steps": "2",
+        },
     )
-    runner.execute(run_dir, manifest, environment, configs,
-                   [CpuDevice("Test CPU"), SimulatedDevice("Stand-in GPU")],
-                   Progress(stream=io.StringIO()))
+    runner.execute(
+        run_dir,
+        manifest,
+        environment,
+        configs,
+        [CpuDevice("Test CPU"), SimulatedDevice("Stand-in GPU")],
+        Progress(stream=io.StringIO()),
+    )
     html = render_html(load_run(run_dir))
     assert "Stand-in GPU [sim:0] (simulated)" in html
     assert "the time" in html  # the "vs CPU" column exists with an accelerator
@@ -123,14 +143,19 @@ def test_an_incomplete_run_renders_what_it_has(quick_run: Path, tmp_path: Path) 
 
 
 def test_plots_are_byte_identical_for_the_same_input() -> None:
-    series = [plots.Series("cpu", [16, 32, 64], [1e-4, 2e-4, 8e-4], [9e-5, 1.9e-4, 7e-4],
-                           [1.1e-4, 2.1e-4, 9e-4])]
+    series = [
+        plots.Series(
+            "cpu", [16, 32, 64], [1e-4, 2e-4, 8e-4], [9e-5, 1.9e-4, 7e-4], [1.1e-4, 2.1e-4, 9e-4]
+        )
+    ]
     first = plots.step_time_sweep(series, "N", "s")
     assert first == plots.step_time_sweep(series, "N", "s")
     assert b"<dc:date>" not in plots.svg_bytes(first)
 
 
 def test_reading_results_needs_no_torch() -> None:
-    code = ("import sys, report.cli, report.render, report.load; "
-            "assert 'torch' not in sys.modules, 'report imported torch'")
+    code = (
+        "import sys, report.cli, report.render, report.load; "
+        "assert 'torch' not in sys.modules, 'report imported torch'"
+    )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)

@@ -13,10 +13,15 @@ from experiments import resultformat as rf
 
 def _environment() -> dict[str, Any]:
     return {
-        "schema_version": 1, "kind": "environment",
+        "schema_version": 1,
+        "kind": "environment",
         "cpu": {"model": "X", "physical_cores": 2, "logical_threads": 4},
-        "memory": {"total_bytes": 1024}, "gpus": [], "torch": {"version": "2.13.0"},
-        "python": {"version": "3.11.7"}, "os": {"system": "Linux"}, "env": {"A": None},
+        "memory": {"total_bytes": 1024},
+        "gpus": [],
+        "torch": {"version": "2.13.0"},
+        "python": {"version": "3.11.7"},
+        "os": {"system": "Linux"},
+        "env": {"A": None},
         "unavailable": [],
     }
 
@@ -57,7 +62,8 @@ def test_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
     assert "not valid JSON (line 1, column 2" in _error(tmp_path, "{oops")
     assert "top level is not a JSON object" in _error(tmp_path, "[1, 2]")
     assert "field 'schema_version': missing; not a result file" in _error(
-        tmp_path, json.dumps({"name": "some other tool"}))
+        tmp_path, json.dumps({"name": "some other tool"})
+    )
     newer = _environment() | {"schema_version": 2}
     assert "version 2 is newer than this tool reads (1)" in _error(tmp_path, json.dumps(newer))
     wrong_kind = _error(tmp_path, json.dumps(_environment()), "run")
@@ -65,7 +71,8 @@ def test_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
     broken = _environment()
     broken["cpu"]["physical_cores"] = "two"
     assert "field 'cpu.physical_cores': expected integer or null, got string" in _error(
-        tmp_path, json.dumps(broken))
+        tmp_path, json.dumps(broken)
+    )
     missing = _environment()
     del missing["memory"]
     assert "field 'memory': missing" in _error(tmp_path, json.dumps(missing))
@@ -92,17 +99,28 @@ def test_older_versions_go_through_the_upgrade_chain(
 
 def test_experiment_status_rules(tmp_path: Path) -> None:
     document = {
-        "schema_version": 1, "kind": "experiment", "experiment": "cpu_vs_gpu",
-        "status": "skipped", "reason": None, "config": {}, "seed": 0, "devices": ["cpu"],
-        "started_utc": "t", "finished_utc": "t", "conditions": {}, "data": None,
+        "schema_version": 1,
+        "kind": "experiment",
+        "experiment": "cpu_vs_gpu",
+        "status": "skipped",
+        "reason": None,
+        "config": {},
+        "seed": 0,
+        "devices": ["cpu"],
+        "started_utc": "t",
+        "finished_utc": "t",
+        "conditions": {},
+        "data": None,
     }
     assert "field 'reason': a skipped experiment must say why" in _error(
-        tmp_path, json.dumps(document))
+        tmp_path, json.dumps(document)
+    )
     document |= {"status": "ok"}
     assert "field 'data': expected an object, got null" in _error(tmp_path, json.dumps(document))
     document |= {"status": "done"}
     assert "field 'status': expected one of ['ok', 'skipped', 'failed']" in _error(
-        tmp_path, json.dumps(document))
+        tmp_path, json.dumps(document)
+    )
 
 
 def test_written_files_are_readable_by_others(tmp_path: Path) -> None:

@@ -21,12 +21,18 @@ from experiments.harness import Progress
 
 def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
     assert sorted(p.name for p in quick_run.iterdir() if p.suffix == ".json") == [
-        "cpu_vs_gpu.json", "environment.json", "run.json"]
+        "cpu_vs_gpu.json",
+        "environment.json",
+        "run.json",
+    ]
     manifest = resultformat.read_document(quick_run / "run.json", "run")
     assert manifest["status"] == "complete"
     assert manifest["label"] == "test-machine"
     assert manifest["experiments"]["cpu_vs_gpu"] == {
-        "status": "ok", "reason": None, "file": "cpu_vs_gpu.json"}
+        "status": "ok",
+        "reason": None,
+        "file": "cpu_vs_gpu.json",
+    }
     assert manifest["overrides"]["cpu_vs_gpu.epochs"] == "200"
     document = resultformat.read_document(quick_run / "cpu_vs_gpu.json", "experiment")
     assert document["config"]["epochs"] == 200
@@ -88,8 +94,9 @@ def _fake_experiments(monkeypatch: pytest.MonkeyPatch, interrupt_in: str | None)
                 raise KeyboardInterrupt
             return {"value": 1}
 
-        mod.__dict__.update(TITLE=name, Config=Config, run=run,
-                            PROFILES={"quick": Config(), "default": Config()})
+        mod.__dict__.update(
+            TITLE=name, Config=Config, run=run, PROFILES={"quick": Config(), "default": Config()}
+        )
         return mod
 
     modules = {"first": module("first"), "second": module("second")}
@@ -106,8 +113,9 @@ def test_interrupted_run_keeps_finished_work_and_resumes(
     calls = _fake_experiments(monkeypatch, interrupt_in="second")
     run_dir, manifest, environment, configs = runner.start_run(tmp_path, profile="quick")
     with pytest.raises(KeyboardInterrupt):
-        runner.execute(run_dir, manifest, environment, configs, [CpuDevice()],
-                       Progress(enabled=False))
+        runner.execute(
+            run_dir, manifest, environment, configs, [CpuDevice()], Progress(enabled=False)
+        )
     stored = resultformat.read_document(run_dir / "run.json", "run")
     assert stored["status"] == "incomplete"
     assert stored["experiments"]["first"]["status"] == "ok"
@@ -132,7 +140,7 @@ def test_a_failing_experiment_is_recorded_not_fatal(
     def broken(config: Any, devices: Any, ctx: Any) -> dict[str, Any]:
         raise RuntimeError("Expected all tensors to be on the same device")
 
-    experiments.load("first").run = broken
+    experiments.load("first").__dict__["run"] = broken
     run_dir, manifest, environment, configs = runner.start_run(tmp_path, profile="quick")
     runner.execute(run_dir, manifest, environment, configs, [CpuDevice()], Progress(enabled=False))
     failed = resultformat.read_document(run_dir / "first.json", "experiment")
@@ -142,11 +150,28 @@ def test_a_failing_experiment_is_recorded_not_fatal(
 
 
 def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
-    command = [sys.executable, "-m", "experiments", "--results", str(tmp_path), "--label", "t",
-               "--profile", "quick", "--set", "cpu_vs_gpu.epochs=1000000",
-               "--set", "cpu_vs_gpu.curve_every=1000"]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               cwd=Path(__file__).resolve().parent.parent)
+    command = [
+        sys.executable,
+        "-m",
+        "experiments",
+        "--results",
+        str(tmp_path),
+        "--label",
+        "t",
+        "--profile",
+        "quick",
+        "--set",
+        "cpu_vs_gpu.epochs=1000000",
+        "--set",
+        "cpu_vs_gpu.curve_every=1000",
+    ]
+    process = subprocess.Popen(
+        command,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parent.parent,
+    )
     assert process.stderr is not None
     for line in process.stderr:  # wait until the timed loop is running
         if "repeat" in line or "warm-up" in line:

@@ -22,18 +22,20 @@ def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
     for entry in iris["per_device"]:
         summary = entry["summary"]
         per_epoch = summary["median"] / epochs
-        rows.append({
-            "label": _device_label(entry),
-            "device": entry["device"],
-            "simulated": entry["simulated"],
-            "summary": summary,
-            "per_epoch_s": per_epoch,
-            "gflops": iris["flops_per_epoch"] / per_epoch / 1e9,
-            "final_loss": entry["final_loss"],
-            "test_accuracy": entry["test_accuracy"],
-            "curves_identical": entry["curves_identical"],
-            "warmup_s": entry["warmup_s"],
-        })
+        rows.append(
+            {
+                "label": _device_label(entry),
+                "device": entry["device"],
+                "simulated": entry["simulated"],
+                "summary": summary,
+                "per_epoch_s": per_epoch,
+                "gflops": iris["flops_per_epoch"] / per_epoch / 1e9,
+                "final_loss": entry["final_loss"],
+                "test_accuracy": entry["test_accuracy"],
+                "curves_identical": entry["curves_identical"],
+                "warmup_s": entry["warmup_s"],
+            }
+        )
     return rows
 
 
@@ -58,11 +60,21 @@ def _crossover(crossover: dict[str, Any]) -> dict[str, Any]:
         for entry in crossover["per_device"]:
             point = entry["points"][index]
             median = point["summary"]["median"]
-            cells.append({"median": median, "cv": point["summary"]["cv"],
-                          "noisy": point["summary"]["noisy"],
-                          "gflops": point["flops_per_step"] / median / 1e9})
-        table.append({"size": size, "flops": crossover["per_device"][0]["points"][index][
-            "flops_per_step"], "cells": cells})
+            cells.append(
+                {
+                    "median": median,
+                    "cv": point["summary"]["cv"],
+                    "noisy": point["summary"]["noisy"],
+                    "gflops": point["flops_per_step"] / median / 1e9,
+                }
+            )
+        table.append(
+            {
+                "size": size,
+                "flops": crossover["per_device"][0]["points"][index]["flops_per_step"],
+                "cells": cells,
+            }
+        )
     series = [
         plots.Series(
             label=_device_label(entry),
@@ -82,8 +94,9 @@ def _crossover(crossover: dict[str, Any]) -> dict[str, Any]:
             {"label": _device_label(e), "crossover_size": e["crossover_size"]}
             for e in crossover["per_device"][1:]
         ],
-        "plot": plots.step_time_sweep(series, "batch size = hidden width (log scale)",
-                                      "time per training step (s, log scale)"),
+        "plot": plots.step_time_sweep(
+            series, "batch size = hidden width (log scale)", "time per training step (s, log scale)"
+        ),
         "best_cpu_gflops": max(row["cells"][0]["gflops"] for row in table),
         "largest_size": sizes[-1],
     }
@@ -92,13 +105,16 @@ def _crossover(crossover: dict[str, Any]) -> dict[str, Any]:
 def _timing_plot(rows: list[dict[str, Any]], iris: dict[str, Any]) -> str:
     epochs = iris["epochs"]
     entries = [
-        plots.TimingRow(f"this run: {row['label']}",
-                        [t / epochs * 1e6 for t in iris["per_device"][i]["times_s"]])
+        plots.TimingRow(
+            f"this run: {row['label']}",
+            [t / epochs * 1e6 for t in iris["per_device"][i]["times_s"]],
+        )
         for i, row in enumerate(rows)
     ]
     entries += [
-        plots.TimingRow(f"notes {p.source}: {p.hardware.split(' (')[0]}", [p.per_epoch_s * 1e6],
-                        published=True)
+        plots.TimingRow(
+            f"notes {p.source}: {p.hardware.split(' (')[0]}", [p.per_epoch_s * 1e6], published=True
+        )
         for p in reference.IRIS_TIMINGS
     ]
     return plots.timing_rows(entries, "time per epoch (µs); dots: repeats, bar: median")
@@ -107,8 +123,14 @@ def _timing_plot(rows: list[dict[str, Any]], iris: dict[str, Any]) -> str:
 def build(document: dict[str, Any], run: RunResults) -> Section:
     title = "CPU vs GPU on Iris"
     if document["status"] != "ok":
-        return Section("cpu_vs_gpu", title, document["status"], document["reason"],
-                       "sections/cpu_vs_gpu.html.j2", {"config": document["config"]})
+        return Section(
+            "cpu_vs_gpu",
+            title,
+            document["status"],
+            document["reason"],
+            "sections/cpu_vs_gpu.html.j2",
+            {"config": document["config"]},
+        )
     iris = document["data"]["iris"]
     rows = _iris_rows(iris)
     cpu = rows[0]
@@ -118,14 +140,23 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     for row in accelerators:
         row["vs_cpu"] = row["summary"]["median"] / cpu["summary"]["median"]
     reference_rows = [
-        {"source": p.source, "hardware": p.hardware, "kind": p.device_kind.upper(),
-         "seconds": p.seconds, "per_epoch_s": p.per_epoch_s, "detail": p.detail}
+        {
+            "source": p.source,
+            "hardware": p.hardware,
+            "kind": p.device_kind.upper(),
+            "seconds": p.seconds,
+            "per_epoch_s": p.per_epoch_s,
+            "detail": p.detail,
+        }
         for p in reference.IRIS_TIMINGS
     ]
     epochs = iris["epochs"]
     series = [
-        plots.Series(_device_label(e), [(i + 1) * e["curve_every"] for i in range(len(e["curve"]))],
-                     e["curve"])
+        plots.Series(
+            _device_label(e),
+            [(i + 1) * e["curve_every"] for i in range(len(e["curve"]))],
+            e["curve"],
+        )
         for e in iris["per_device"]
     ]
     printed = [(ep, loss) for ep, loss in reference.IRIS_PRINTED_LOSS.items() if ep <= epochs]
@@ -143,7 +174,8 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         "timing_plot": _timing_plot(rows, iris),
         "crossover": crossover,
         "fixed_cost_share": 1 - cpu["gflops"] / crossover["best_cpu_gflops"]
-        if crossover["best_cpu_gflops"] > cpu["gflops"] else None,
+        if crossover["best_cpu_gflops"] > cpu["gflops"]
+        else None,
     }
     findings = [
         f"The notes' Iris loop ({number(epochs)} epochs, {iris['threads']} thread) took "
@@ -155,17 +187,23 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
             faster = row["vs_cpu"] < 1
             findings.append(
                 f"On {row['label']} the same loop took {duration(row['summary']['median'])}: "
-                + (f"{ratio(1 / row['vs_cpu'])} faster than the CPU."
-                   if faster else f"{ratio(row['vs_cpu'])} slower than the CPU, as in the notes.")
+                + (
+                    f"{ratio(1 / row['vs_cpu'])} faster than the CPU."
+                    if faster
+                    else f"{ratio(row['vs_cpu'])} slower than the CPU, as in the notes."
+                )
             )
     else:
-        findings.append("No GPU was found on this machine, so the GPU side of the notes' "
-                        "comparison was not run here.")
+        findings.append(
+            "No GPU was found on this machine, so the GPU side of the notes' "
+            "comparison was not run here."
+        )
     findings.append(
         f"Each epoch is {number(iris['flops_per_epoch'])} FLOP of matrix arithmetic, so this CPU "
         f"ran it at {number(cpu['gflops'], 3)} GFLOP/s, against "
         f"{number(crossover['best_cpu_gflops'], 3)} GFLOP/s on the largest sweep size: the tiny "
         "step's time is fixed per-operation cost, not arithmetic."
     )
-    return Section("cpu_vs_gpu", title, "ok", None, "sections/cpu_vs_gpu.html.j2", context,
-                   findings)
+    return Section(
+        "cpu_vs_gpu", title, "ok", None, "sections/cpu_vs_gpu.html.j2", context, findings
+    )

@@ -19,29 +19,41 @@ def _cache_rows(caches: list[dict[str, Any]]) -> list[dict[str, Any]]:
     for cache in caches:
         kind = {"Data": "data", "Instruction": "instruction", "Unified": ""}.get(cache["type"], "")
         name = f"L{cache['level']}" + (f" {kind}" if kind else "")
-        rows.append({"name": name, "size_bytes": cache["size_bytes"],
-                     "shared_by": cache["shared_by_cpus"]})
+        rows.append(
+            {"name": name, "size_bytes": cache["size_bytes"], "shared_by": cache["shared_by_cpus"]}
+        )
     return rows
 
 
 def _gpu_view(gpu: dict[str, Any]) -> dict[str, Any]:
     reading = gpu.get("geforce_reading")
     if reading:
-        parts = [f"generation {reading['generation']}"
-                 + (f" ({reading['generation_architecture']})"
-                    if reading["generation_architecture"] else ""),
-                 f"tier {reading['tier']}"
-                 + (f" ({reading['tier_meaning']})" if reading["tier_meaning"] else "")]
+        parts = [
+            f"generation {reading['generation']}"
+            + (
+                f" ({reading['generation_architecture']})"
+                if reading["generation_architecture"]
+                else ""
+            ),
+            f"tier {reading['tier']}"
+            + (f" ({reading['tier_meaning']})" if reading["tier_meaning"] else ""),
+        ]
         if reading["variant"]:
             parts.append(f"{reading['variant']}: a stronger variant between tiers")
         tier_text = "; ".join(parts)
     else:
-        tier_text = ("the name does not follow the GeForce pattern (xx90 … xx50), so the notes' "
-                     "tier reading does not apply; read the compute capability instead")
+        tier_text = (
+            "the name does not follow the GeForce pattern (xx90 … xx50), so the notes' "
+            "tier reading does not apply; read the compute capability instead"
+        )
     start, end = gpu.get("start") or {}, gpu.get("end") or {}
-    return {**gpu, "tier_text": tier_text, "temperature_start": start.get("temperature_c"),
-            "temperature_end": end.get("temperature_c"),
-            "sm_clock_start": start.get("sm_clock_mhz")}
+    return {
+        **gpu,
+        "tier_text": tier_text,
+        "temperature_start": start.get("temperature_c"),
+        "temperature_end": end.get("temperature_c"),
+        "sm_clock_start": start.get("sm_clock_mhz"),
+    }
 
 
 def build(environment: dict[str, Any]) -> dict[str, Any]:
@@ -49,15 +61,24 @@ def build(environment: dict[str, Any]) -> dict[str, Any]:
     if cpu.get("generation"):
         generation_text = f"The model name states: {cpu['generation']}."
     else:
-        generation_text = (f"The model name “{cpu.get('model') or 'unknown'}” states no generation"
-                           " (server and virtual-machine CPUs often hide it).")
+        generation_text = (
+            f"The model name “{cpu.get('model') or 'unknown'}” states no generation"
+            " (server and virtual-machine CPUs often hide it)."
+        )
     if cpu.get("microarchitecture"):
-        generation_text += (f" CPUID (family {cpu['family']}, model {cpu['model_number']}) "
-                            f"identifies the microarchitecture: {cpu['microarchitecture']}.")
+        generation_text += (
+            f" CPUID (family {cpu['family']}, model {cpu['model_number']}) "
+            f"identifies the microarchitecture: {cpu['microarchitecture']}."
+        )
     isa = cpu.get("isa") or {}
-    isa_rows = [{"flag": flag, "present": isa.get(flag), "meaning": meaning}
-                for flag, meaning in ISA_MEANING.items() if flag in isa]
-    gpu_unavailable = [u.split(": ", 1)[1] for u in environment["unavailable"] if u.startswith("GPU:")]
+    isa_rows = [
+        {"flag": flag, "present": isa.get(flag), "meaning": meaning}
+        for flag, meaning in ISA_MEANING.items()
+        if flag in isa
+    ]
+    gpu_unavailable = [
+        u.split(": ", 1)[1] for u in environment["unavailable"] if u.startswith("GPU:")
+    ]
     env_set = {k: v for k, v in environment["env"].items() if v is not None}
     return {
         "cpu": cpu,
