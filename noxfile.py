@@ -34,6 +34,12 @@ def _install_torch(session: nox.Session) -> None:
     session.install(TORCH_REQUIREMENT, *index)
 
 
+def _invocation(session: nox.Session) -> dict[str, str]:
+    """Tell the runner the command the user typed, for the report's reproducibility section."""
+    extra = " -- " + " ".join(session.posargs) if session.posargs else ""
+    return {"STUDY_INVOKED_AS": f"nox -s {session.name}{extra}"}
+
+
 def _install_runner(session: nox.Session) -> None:
     _install_torch(session)
     session.install("-e", ".[run]")
@@ -43,7 +49,7 @@ def _install_runner(session: nox.Session) -> None:
 def run(session: nox.Session) -> None:
     """Run the experiments only; results go to results/<label>/<run-id>/."""
     _install_runner(session)
-    session.run("python", "-m", "experiments", *session.posargs)
+    session.run("python", "-m", "experiments", *session.posargs, env=_invocation(session))
 
 
 @nox.session
@@ -57,7 +63,7 @@ def render(session: nox.Session) -> None:
 def report(session: nox.Session) -> None:
     """Run the experiments, then render report.html and report.pdf into the run folder."""
     _install_runner(session)
-    session.run("python", "-m", "experiments", *session.posargs)
+    session.run("python", "-m", "experiments", *session.posargs, env=_invocation(session))
     session.run("python", "-m", "report", "render")
 
 

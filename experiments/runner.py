@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import datetime as dt
+import os
 import re
 import signal
 import subprocess
@@ -285,6 +286,8 @@ def start_run(
         "only": list(only or []),
         "overrides": overrides,
         "command": list(command),
+        # The command the user typed, where a wrapper (the noxfile) says so.
+        "invoked_as": os.environ.get("STUDY_INVOKED_AS"),
         "package_version": experiments.__version__,
         "git_commit": _git_commit(),
         "started_utc": utc_now(),

@@ -34,6 +34,7 @@ def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
                 "test_accuracy": entry["test_accuracy"],
                 "curves_identical": entry["curves_identical"],
                 "warmup_s": entry["warmup_s"],
+                "warmup_excess_s": entry["warmup_s"][0] - summary["median"],
             }
         )
     return rows
