@@ -131,7 +131,7 @@ RUN_SPEC: Spec = {
     "only": [str],
     "overrides": {"*": str},
     "command": [str],
-    "invoked_as": OPT_STR,
+    "invoked_as?": OPT_STR,
     "package_version": str,
     "git_commit": OPT_STR,
     "started_utc": str,
