@@ -330,9 +330,8 @@ def make_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--profile",
         choices=PROFILES,
-        default="default",
         help="'default' follows the notes (minutes); 'quick' is for tests and CI "
-        "(seconds). Default: %(default)s",
+        "(seconds). Default: default",
     )
     parser.add_argument(
         "--only",
@@ -409,11 +408,26 @@ def main(argv: Sequence[str] | None = None) -> int:
                     f"(known: {', '.join(experiments.EXPERIMENTS)})"
                 )
         if args.resume:
+            given = [
+                flag
+                for flag, value in (
+                    ("--profile", args.profile),
+                    ("--only", args.only),
+                    ("--set", args.set),
+                    ("--seed", args.seed),
+                    ("--label", args.label),
+                )
+                if value
+            ]
+            if given:
+                raise UsageError(
+                    f"--resume runs with the run's own settings; drop {', '.join(given)}"
+                )
             run_dir, manifest, environment, configs = _prepare_resume(args.resume)
         else:
             run_dir, manifest, environment, configs = start_run(
                 args.results,
-                profile=args.profile,
+                profile=args.profile or "default",
                 only=args.only,
                 overrides=parse_overrides(args.set),
                 seed=args.seed,

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from experiments import runner
+ROOT = Path(__file__).resolve().parent.parent
 
 # Small enough to keep the suite fast, large enough to exercise every code path.
 FAST = [
@@ -23,19 +25,20 @@ FAST = [
 
 @pytest.fixture(scope="session")
 def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A complete quick-profile run folder, produced by the real command line."""
+    """A complete quick-profile run folder, produced by the real command line in its own process."""
     results = tmp_path_factory.mktemp("results")
-    code = runner.main(
-        [
-            "--profile",
-            "quick",
-            "--quiet",
-            "--results",
-            str(results),
-            "--label",
-            "test-machine",
-            *FAST,
-        ]
-    )
-    assert code == 0
+    command = [
+        sys.executable,
+        "-m",
+        "experiments",
+        "--profile",
+        "quick",
+        "--quiet",
+        "--results",
+        str(results),
+        "--label",
+        "test-machine",
+        *FAST,
+    ]
+    subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return Path((results / "LAST_RUN").read_text().strip())

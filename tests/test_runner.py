@@ -44,6 +44,20 @@ def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
     assert text == resultformat.dumps(document)  # canonical form on disk
 
 
+def test_the_cli_run_reproduces_an_in_process_run_bit_for_bit(quick_run: Path) -> None:
+    """Same seed, same thread count, another process: the same loss curve, to the last bit."""
+    from experiments import cpu_vs_gpu
+    from experiments.harness import RunContext
+
+    stored = resultformat.read_document(quick_run / "cpu_vs_gpu.json")
+    config = cpu_vs_gpu.Config(
+        **{k: tuple(v) if isinstance(v, list) else v for k, v in stored["config"].items()}
+    )
+    ctx = RunContext(progress=Progress(enabled=False), physical_cores=1)
+    again = cpu_vs_gpu.run(config, [CpuDevice()], ctx)["iris"]["per_device"][0]
+    assert again["curve_sha256"] == stored["data"]["iris"]["per_device"][0]["curve_sha256"]
+
+
 def test_runs_never_overwrite_each_other(tmp_path: Path) -> None:
     first, _ = runner._new_run_dir(tmp_path, "m")
     second, _ = runner._new_run_dir(tmp_path, "m")
@@ -130,6 +144,7 @@ def test_interrupted_run_keeps_finished_work_and_resumes(
     assert stored["experiments"]["second"]["status"] == "ok"
     assert (run_dir / "first.json").read_bytes() == first_bytes
     assert runner.main(["--quiet", "--resume", str(run_dir)]) == 2  # nothing left to resume
+    assert runner.main(["--quiet", "--resume", str(run_dir), "--profile", "quick"]) == 2
 
 
 def test_a_failing_experiment_is_recorded_not_fatal(
