@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import os
 import signal
 import subprocess
@@ -50,9 +52,13 @@ def test_the_cli_run_reproduces_an_in_process_run_bit_for_bit(quick_run: Path) -
     from experiments.harness import RunContext
 
     stored = resultformat.read_document(quick_run / "cpu_vs_gpu.json")
-    config = cpu_vs_gpu.Config(
-        **{k: tuple(v) if isinstance(v, list) else v for k, v in stored["config"].items()}
-    )
+    manifest = resultformat.read_document(quick_run / "run.json")
+    # the same reconstruction --resume uses: profile + overrides give the stored config
+    config = runner.build_configs(["cpu_vs_gpu"], "quick", manifest["overrides"], None)[
+        "cpu_vs_gpu"
+    ]
+    assert isinstance(config, cpu_vs_gpu.Config)
+    assert json.loads(json.dumps(dataclasses.asdict(config))) == stored["config"]
     ctx = RunContext(progress=Progress(enabled=False), physical_cores=1)
     again = cpu_vs_gpu.run(config, [CpuDevice()], ctx)["iris"]["per_device"][0]
     assert again["curve_sha256"] == stored["data"]["iris"]["per_device"][0]["curve_sha256"]
