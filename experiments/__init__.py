@@ -15,6 +15,7 @@ __version__ = "0.1.0"
 # name -> module. Adding an experiment adds one line here and touches no other.
 EXPERIMENTS: dict[str, str] = {
     "cpu_vs_gpu": "experiments.cpu_vs_gpu",
+    "logging_interval": "experiments.logging_interval",
 }
 
 

@@ -28,6 +28,7 @@ import torch
 from experiments.devices import Device
 
 T = TypeVar("T")
+K = TypeVar("K")
 
 # The other processes' average CPU use (in cores) above which a machine is
 # flagged as busy while it was measured.
@@ -145,15 +146,28 @@ def format_eta(seconds: float | None) -> str:
     return f"{seconds // 60}:{seconds % 60:02d} left"
 
 
-@dataclass
-class DeviceRepeats(Generic[T]):
-    """Raw outcome of one device's repeats: every clock reading and what the body returned."""
+@dataclass(frozen=True)
+class Case(Generic[K]):
+    """One thing to time on one device: the device and which variant of the workload."""
 
     device: Device
+    variant: K
+    label: str
+
+
+@dataclass
+class CaseRepeats(Generic[K, T]):
+    """Raw outcome of one case's repeats: every clock reading and what the body returned."""
+
+    case: Case[K]
     warmup_s: list[float] = field(default_factory=list)
     times_s: list[float] = field(default_factory=list)
     warmup_outputs: list[T] = field(default_factory=list)
     outputs: list[T] = field(default_factory=list)
+
+    @property
+    def device(self) -> Device:
+        return self.case.device
 
 
 def time_once(device: Device, body: Callable[[], T]) -> tuple[float, T]:
@@ -165,38 +179,37 @@ def time_once(device: Device, body: Callable[[], T]) -> tuple[float, T]:
     return time.perf_counter() - start, output
 
 
-def run_repeats(
-    devices: Sequence[Device],
-    prepare: Callable[[Device], Callable[[], T]],
+def run_cases(
+    cases: Sequence[Case[K]],
+    prepare: Callable[[Case[K]], Callable[[], T]],
     *,
     warmup: int,
     repeats: int,
     progress: Progress,
     what: str,
-) -> list[DeviceRepeats[T]]:
-    """Warm-ups then repeats, devices interleaved; `prepare` builds fresh state untimed."""
+) -> list[CaseRepeats[K, T]]:
+    """Warm-ups then repeats, cases interleaved; `prepare` builds fresh state untimed."""
     if warmup < 1:
         raise ValueError("at least one warm-up is required: first calls pay for lazy loading")
     if repeats < 1:
         raise ValueError("repeats must be at least 1")
-    results = [DeviceRepeats[T](device=device) for device in devices]
-    total = (warmup + repeats) * len(devices)
+    results = [CaseRepeats[K, T](case=case) for case in cases]
+    total = (warmup + repeats) * len(cases)
     done = 0
     spent = 0.0
     for index in range(warmup + repeats):
         is_warmup = index < warmup
         for result in results:
-            device = result.device
             eta = spent / done * (total - done) if done else None
             step = (
                 f"warm-up {index + 1}/{warmup}"
                 if is_warmup
-                else (f"repeat {index - warmup + 1}/{repeats}")
+                else f"repeat {index - warmup + 1}/{repeats}"
             )
-            progress.update(f"{what} | {device.name} | {step} | {format_eta(eta)}")
+            progress.update(f"{what} | {result.case.label} | {step} | {format_eta(eta)}")
             began = time.perf_counter()
-            body = prepare(device)
-            elapsed, output = time_once(device, body)
+            body = prepare(result.case)
+            elapsed, output = time_once(result.device, body)
             spent += time.perf_counter() - began
             done += 1
             if is_warmup:
@@ -206,6 +219,27 @@ def run_repeats(
                 result.times_s.append(elapsed)
                 result.outputs.append(output)
     return results
+
+
+def run_repeats(
+    devices: Sequence[Device],
+    prepare: Callable[[Device], Callable[[], T]],
+    *,
+    warmup: int,
+    repeats: int,
+    progress: Progress,
+    what: str,
+) -> list[CaseRepeats[None, T]]:
+    """`run_cases` with one case per device: the same workload everywhere."""
+    cases = [Case(device, None, device.name) for device in devices]
+    return run_cases(
+        cases,
+        lambda case: prepare(case.device),
+        warmup=warmup,
+        repeats=repeats,
+        progress=progress,
+        what=what,
+    )
 
 
 @dataclass

@@ -103,6 +103,15 @@ def write_document(path: Path, document: Mapping[str, Any]) -> None:
 # one-element list meaning "a list of these".
 
 Spec = Any
+
+
+class Nullable:
+    """A spec that also accepts null: `Nullable({...})` for an object that may be absent."""
+
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+
+
 NUMBER = (int, float)
 OPT_NUMBER = (int, float, None)
 OPT_STR = (str, None)
@@ -219,6 +228,45 @@ DATA_SPECS: dict[str, Spec] = {
     },
 }
 
+DATA_SPECS["logging_interval"] = {
+    "epochs": int,
+    "threads": int,
+    "per_device": [
+        {
+            "device": str,
+            "device_name": str,
+            "simulated": bool,
+            "variants": [
+                {
+                    "every": (int, None),
+                    "records": int,
+                    "warmup_s": [NUMBER],
+                    "times_s": [NUMBER],
+                    "summary": SUMMARY_SPEC,
+                    "final_loss": OPT_NUMBER,
+                }
+            ],
+            "fit": Nullable(
+                {
+                    "slope": NUMBER,
+                    "intercept": NUMBER,
+                    "slope_stderr": NUMBER,
+                    "slope_ci95": [NUMBER],
+                    "n": int,
+                }
+            ),
+            "notes_intervals": Nullable(
+                {
+                    "intervals": [int],
+                    "median_spread_s": NUMBER,
+                    "pooled_sd_s": NUMBER,
+                    "exceeds_noise": bool,
+                }
+            ),
+        }
+    ],
+}
+
 KIND_SPECS: dict[str, Spec] = {
     "run": RUN_SPEC,
     "environment": ENVIRONMENT_SPEC,
@@ -263,6 +311,8 @@ def _matches_type(value: Any, spec: Spec) -> bool:
 
 def check_shape(value: Any, spec: Spec, where: str = "") -> tuple[str, str] | None:
     """The first (field, problem) where `value` departs from `spec`, or None."""
+    if isinstance(spec, Nullable):
+        return None if value is None else check_shape(value, spec.spec, where)
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             return where or "(top level)", f"expected an object, got {_type_name(value)}"

@@ -8,6 +8,7 @@ variation flags a measurement too noisy to compare.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Sequence
 from typing import Any
@@ -55,4 +56,82 @@ def summarize(values: Sequence[float]) -> dict[str, Any]:
         "stdev": stdev,
         "cv": cv,
         "noisy": cv is not None and cv > NOISE_CV,
+    }
+
+
+# Two-sided 95 % Student t critical values by degrees of freedom (df > 30: the
+# next smaller tabulated df, which errs towards a wider interval).
+_T95 = {
+    1: 12.706,
+    2: 4.303,
+    3: 3.182,
+    4: 2.776,
+    5: 2.571,
+    6: 2.447,
+    7: 2.365,
+    8: 2.306,
+    9: 2.262,
+    10: 2.228,
+    11: 2.201,
+    12: 2.179,
+    13: 2.160,
+    14: 2.145,
+    15: 2.131,
+    16: 2.120,
+    17: 2.110,
+    18: 2.101,
+    19: 2.093,
+    20: 2.086,
+    21: 2.080,
+    22: 2.074,
+    23: 2.069,
+    24: 2.064,
+    25: 2.060,
+    26: 2.056,
+    27: 2.052,
+    28: 2.048,
+    29: 2.045,
+    30: 2.042,
+    40: 2.021,
+    60: 2.000,
+    120: 1.980,
+}
+
+
+def t95(df: int) -> float:
+    """Two-sided 95 % critical value of Student's t with `df` degrees of freedom."""
+    if df < 1:
+        raise ValueError("a t interval needs at least one degree of freedom")
+    if df in _T95:
+        return _T95[df]
+    if df > 120:
+        return 1.960
+    return _T95[max(k for k in _T95 if k < df)]
+
+
+def linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
+    """Least squares y = intercept + slope·x, with a 95 % confidence interval for the slope.
+
+    Used to turn timings at several record counts into a cost per record: the
+    slope is the cost, its interval says whether the data can tell it from zero.
+    """
+    n = len(x)
+    if n != len(y) or n < 3:
+        raise ValueError("a fit with an interval needs at least 3 (x, y) pairs")
+    mean_x, mean_y = statistics.fmean(x), statistics.fmean(y)
+    sxx = sum((v - mean_x) ** 2 for v in x)
+    if sxx == 0:
+        raise ValueError("x must take at least two different values")
+    sxy = sum((a - mean_x) * (b - mean_y) for a, b in zip(x, y, strict=True))
+    slope = sxy / sxx
+    intercept = mean_y - slope * mean_x
+    residual = sum((b - intercept - slope * a) ** 2 for a, b in zip(x, y, strict=True))
+    stderr = math.sqrt(residual / (n - 2) / sxx)
+    half = t95(n - 2) * stderr
+    return {
+        "slope": slope,
+        "intercept": intercept,
+        "slope_stderr": stderr,
+        "slope_ci95": [slope - half, slope + half],
+        "n": n,
     }

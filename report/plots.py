@@ -212,3 +212,58 @@ def step_time_sweep(series: Sequence[Series], x_label: str, y_label: str) -> str
         axes.set_ylabel(y_label)
         axes.legend(loc="upper left", frameon=False)
         return to_data_uri(figure)
+
+
+@dataclass(frozen=True)
+class CountSeries:
+    """Timed repeats at several counts, a fitted line through them, and a floor to compare."""
+
+    label: str
+    counts: Sequence[float]
+    seconds: Sequence[float]
+    fit: tuple[float, float] | None  # (intercept, slope)
+    floor: float | None  # a reference time drawn as a horizontal line
+
+
+def time_against_count(series: Sequence[CountSeries], x_label: str, floor_label: str) -> str:
+    """Each repeat as a point, the least-squares line through them, the floor dashed."""
+    with _style():
+        figure, axes = plt.subplots(figsize=(6.4, 3.2))
+        for index, group in enumerate(series):
+            st = style(index)
+            axes.plot(
+                group.counts,
+                group.seconds,
+                linestyle="none",
+                marker=st["marker"],
+                markersize=4,
+                color=st["color"],
+                label=f"{group.label}: repeats",
+            )
+            if group.fit is not None:
+                low, high = min(group.counts), max(group.counts)
+                xs = [low * (high / low) ** (i / 50) for i in range(51)]  # even on a log axis
+                axes.plot(
+                    xs,
+                    [group.fit[0] + group.fit[1] * x for x in xs],
+                    color=st["color"],
+                    linestyle=st["linestyle"],
+                    linewidth=1.0,
+                    label=f"{group.label}: fit",
+                )
+            if group.floor is not None:
+                axes.axhline(
+                    group.floor,
+                    color=st["color"],
+                    linestyle=(0, (1, 3)),
+                    linewidth=1.0,
+                    label=f"{group.label}: {floor_label}",
+                )
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.xaxis.set_minor_formatter(NullFormatter())
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: duration(value, 3)))
+        axes.set_xlabel(x_label)
+        axes.set_ylabel("time for the whole loop")
+        axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
+        return to_data_uri(figure)

@@ -24,7 +24,7 @@ def environment() -> jinja2.Environment:
         loader=jinja2.FileSystemLoader(TEMPLATES),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
-        trim_blocks=True,
+        trim_blocks=False,  # keep the newline after a tag: it is the space between sentences
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )

@@ -11,16 +11,15 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 # Small enough to keep the suite fast, large enough to exercise every code path.
-FAST = [
-    "--set",
-    "cpu_vs_gpu.epochs=200",
-    "--set",
-    "cpu_vs_gpu.repeats=3",
-    "--set",
-    "cpu_vs_gpu.crossover_sizes=16,32",
-    "--set",
-    "cpu_vs_gpu.crossover_steps=3",
-]
+FAST_OVERRIDES = {
+    "cpu_vs_gpu.epochs": "200",
+    "cpu_vs_gpu.repeats": "3",
+    "cpu_vs_gpu.crossover_sizes": "16,32",
+    "cpu_vs_gpu.crossover_steps": "3",
+    "logging_interval.epochs": "200",
+    "logging_interval.intervals": "1,10,100",
+}
+FAST = [arg for key, value in FAST_OVERRIDES.items() for arg in ("--set", f"{key}={value}")]
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,7 @@ from experiments.harness import Progress
 from report import cli, formatting, plots
 from report.load import load_run
 from report.render import render_html
+from tests.conftest import FAST_OVERRIDES
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -110,13 +111,7 @@ def test_render_of_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
 
 def test_a_simulated_gpu_gets_gpu_columns_and_is_labelled(tmp_path: Path) -> None:
     run_dir, manifest, environment, configs = runner.start_run(
-        tmp_path,
-        profile="quick",
-        overrides={
-            "cpu_vs_gpu.epochs": "100",
-            "cpu_vs_gpu.crossover_sizes": "8,16",
-            "cpu_vs_gpu.crossover_steps": "2",
-        },
+        tmp_path, profile="quick", overrides=FAST_OVERRIDES
     )
     runner.execute(
         run_dir,

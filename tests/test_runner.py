@@ -25,6 +25,7 @@ def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
     assert sorted(p.name for p in quick_run.iterdir() if p.suffix == ".json") == [
         "cpu_vs_gpu.json",
         "environment.json",
+        "logging_interval.json",
         "run.json",
     ]
     manifest = resultformat.read_document(quick_run / "run.json", "run")
@@ -54,9 +55,10 @@ def test_the_cli_run_reproduces_an_in_process_run_bit_for_bit(quick_run: Path) -
     stored = resultformat.read_document(quick_run / "cpu_vs_gpu.json")
     manifest = resultformat.read_document(quick_run / "run.json")
     # the same reconstruction --resume uses: profile + overrides give the stored config
-    config = runner.build_configs(["cpu_vs_gpu"], "quick", manifest["overrides"], None)[
-        "cpu_vs_gpu"
-    ]
+    configs = runner.build_configs(
+        list(manifest["experiments"]), "quick", manifest["overrides"], None
+    )
+    config = configs["cpu_vs_gpu"]
     assert isinstance(config, cpu_vs_gpu.Config)
     assert json.loads(json.dumps(dataclasses.asdict(config))) == stored["config"]
     ctx = RunContext(progress=Progress(enabled=False), physical_cores=1)

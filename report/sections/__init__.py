@@ -27,7 +27,14 @@ class Section:
 Builder = Callable[[dict[str, Any], RunResults], Section]
 
 
-def builders() -> dict[str, Builder]:
-    from report.sections import cpu_vs_gpu
+def device_label(entry: dict[str, Any]) -> str:
+    """How a measured device is named in tables and legends."""
+    kind = "CPU" if entry["device"] == "cpu" else entry["device"]
+    suffix = " (simulated)" if entry["simulated"] else ""
+    return f"{entry['device_name']} [{kind}]{suffix}"
 
-    return {"cpu_vs_gpu": cpu_vs_gpu.build}
+
+def builders() -> dict[str, Builder]:
+    from report.sections import cpu_vs_gpu, logging_interval
+
+    return {"cpu_vs_gpu": cpu_vs_gpu.build, "logging_interval": logging_interval.build}

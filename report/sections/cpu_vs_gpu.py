@@ -7,13 +7,7 @@ from typing import Any
 from report import plots, reference
 from report.formatting import duration, number, ratio
 from report.load import RunResults
-from report.sections import Section
-
-
-def _device_label(entry: dict[str, Any]) -> str:
-    kind = "CPU" if entry["device"] == "cpu" else entry["device"]
-    suffix = " (simulated)" if entry["simulated"] else ""
-    return f"{entry['device_name']} [{kind}]{suffix}"
+from report.sections import Section, device_label
 
 
 def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
@@ -24,7 +18,7 @@ def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
         per_epoch = summary["median"] / epochs
         rows.append(
             {
-                "label": _device_label(entry),
+                "label": device_label(entry),
                 "device": entry["device"],
                 "simulated": entry["simulated"],
                 "summary": summary,
@@ -78,7 +72,7 @@ def _crossover(crossover: dict[str, Any]) -> dict[str, Any]:
         )
     series = [
         plots.Series(
-            label=_device_label(entry),
+            label=device_label(entry),
             x=[p["size"] for p in entry["points"]],
             y=[p["summary"]["median"] for p in entry["points"]],
             low=[p["summary"]["q1"] for p in entry["points"]],
@@ -89,10 +83,10 @@ def _crossover(crossover: dict[str, Any]) -> dict[str, Any]:
     return {
         "threads": crossover["threads"],
         "steps": crossover["steps"],
-        "devices": [_device_label(e) for e in crossover["per_device"]],
+        "devices": [device_label(e) for e in crossover["per_device"]],
         "table": table,
         "accelerators": [
-            {"label": _device_label(e), "crossover_size": e["crossover_size"]}
+            {"label": device_label(e), "crossover_size": e["crossover_size"]}
             for e in crossover["per_device"][1:]
         ],
         "plot": plots.step_time_sweep(
@@ -154,7 +148,7 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     epochs = iris["epochs"]
     series = [
         plots.Series(
-            _device_label(e),
+            device_label(e),
             [(i + 1) * e["curve_every"] for i in range(len(e["curve"]))],
             e["curve"],
         )

@@ -1,0 +1,96 @@
+"""View of the logging_interval result: the notes' table with spread, the per-call cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from report import plots, reference
+from report.formatting import duration
+from report.load import RunResults
+from report.sections import Section, device_label
+
+TEMPLATE = "sections/logging_interval.html.j2"
+
+
+def _device_view(entry: dict[str, Any], epochs: int) -> dict[str, Any]:
+    rows = []
+    for variant in entry["variants"]:
+        every = variant["every"]
+        rows.append(
+            {
+                **variant,
+                "label": f"every {every}" if every else "never (read once at the end)",
+                "notes_s": reference.LOGGING_REMAINING_S.get(every) if every else None,
+            }
+        )
+    recorded = [v for v in entry["variants"] if v["every"]]
+    once = next((v for v in entry["variants"] if v["every"] is None), None)
+    fit = entry["fit"]
+    view: dict[str, Any] = {
+        "label": device_label(entry),
+        "device": entry["device"],
+        "simulated": entry["simulated"],
+        "rows": rows,
+        "fit": fit,
+        "verdict": entry["notes_intervals"],
+        "read_once": once,
+        "series": plots.CountSeries(
+            label=device_label(entry),
+            counts=[float(v["records"]) for v in recorded for _ in v["times_s"]],
+            seconds=[t for v in recorded for t in v["times_s"]],
+            fit=(fit["intercept"], fit["slope"]) if fit else None,
+            floor=once["summary"]["median"] if once else None,
+        ),
+    }
+    if fit:
+        low, high = fit["slope_ci95"]
+        view["cost_resolved"] = low > 0 or high < 0
+        view["per_epoch_s"] = fit["intercept"] / epochs
+        # what the fit predicts between the notes' shortest and longest intervals
+        view["notes_predicted_s"] = fit["slope"] * (epochs // 100 - epochs // 2000)
+    return view
+
+
+def build(document: dict[str, Any], run: RunResults) -> Section:
+    title = "Logging interval: what each loss.item() costs"
+    if document["status"] != "ok":
+        return Section(
+            "logging_interval",
+            title,
+            document["status"],
+            document["reason"],
+            TEMPLATE,
+            {"config": document["config"]},
+        )
+    data = document["data"]
+    devices = [_device_view(e, data["epochs"]) for e in data["per_device"]]
+    context = {
+        "config": document["config"],
+        "data": data,
+        "devices": devices,
+        "gpu_measured": any(d["device"] != "cpu" and not d["simulated"] for d in devices),
+        "notes_hardware": reference.LOGGING_HARDWARE,
+        "plot": plots.time_against_count(
+            [d["series"] for d in devices],
+            "loss values recorded with .item() during the loop (log scale)",
+            "no .item() in the loop",
+        ),
+    }
+    findings = []
+    for view in devices:
+        fit = view["fit"]
+        if not fit:
+            continue
+        low, high = fit["slope_ci95"]
+        if view["cost_resolved"]:
+            findings.append(
+                f"On {view['label']} one loss.item() costs {duration(fit['slope'])} "
+                f"(95 % interval {duration(low)} to {duration(high)})."
+            )
+        else:
+            findings.append(
+                f"On {view['label']} the cost of one loss.item() could not be told from zero "
+                f"(95 % interval {duration(low)} to {duration(high)}): the run-to-run noise is "
+                "larger than all the .item() calls together."
+            )
+    return Section("logging_interval", title, "ok", None, TEMPLATE, context, findings)

@@ -1,0 +1,84 @@
+"""Experiment 2: every interval trains the same network; the fit recovers a planted cost."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+
+from experiments import logging_interval, resultformat
+from experiments.devices import CpuDevice, SimulatedDevice
+from experiments.harness import Progress, RunContext
+from experiments.summary import linear_fit, t95
+
+SMALL = logging_interval.Config(epochs=200, intervals=(1, 10, 100), repeats=2)
+
+
+def _ctx() -> RunContext:
+    return RunContext(progress=Progress(stream=io.StringIO()), physical_cores=1)
+
+
+def test_fit_recovers_a_known_per_call_cost() -> None:
+    records = [20_000, 2_000, 200, 100, 20, 10] * 3
+    wobble = [0.004, -0.003, 0.001, -0.002, 0.003, -0.001, 0.0, 0.002, -0.004] * 2
+    seconds = [6.0 + 2e-6 * n + w for n, w in zip(records, wobble, strict=True)]
+    fit = linear_fit(records, seconds)
+    assert fit["slope"] == pytest.approx(2e-6, rel=0.1)
+    low, high = fit["slope_ci95"]
+    assert low < 2e-6 < high and low > 0  # resolved: the interval excludes zero
+    exact = linear_fit([0, 1, 2, 3], [1.0, 3.0, 5.0, 7.0])
+    assert (exact["slope"], exact["intercept"], exact["slope_ci95"]) == (2.0, 1.0, [2.0, 2.0])
+
+
+def test_t_critical_values() -> None:
+    assert t95(1) == 12.706
+    assert t95(10) == 2.228
+    assert t95(35) == 2.042  # between table rows: the wider (smaller df) value
+    assert t95(1000) == 1.960
+    with pytest.raises(ValueError):
+        linear_fit([1, 2], [1, 2])
+
+
+def test_every_interval_trains_the_same_network_and_counts_its_records() -> None:
+    data = logging_interval.run(SMALL, [CpuDevice()], _ctx())
+    variants = data["per_device"][0]["variants"]
+    assert [(v["every"], v["records"]) for v in variants] == [
+        (1, 200),
+        (10, 20),
+        (100, 2),
+        (None, 0),
+    ]
+    assert len({v["final_loss"] for v in variants}) == 1  # bitwise the same last loss
+    assert all(len(v["times_s"]) == 2 and len(v["warmup_s"]) == 1 for v in variants)
+    assert data["per_device"][0]["fit"]["n"] == 3 * 2
+    check = resultformat.check_shape(data, resultformat.DATA_SPECS["logging_interval"], "data")
+    assert check is None
+
+
+def test_noise_verdict_compares_the_notes_intervals_with_the_spread() -> None:
+    def variant(every: int, times: list[float]) -> dict[str, Any]:
+        median = sorted(times)[len(times) // 2]
+        return {"every": every, "times_s": times, "summary": {"median": median}}
+
+    quiet = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [10.05, 10.15, 10.1])]
+    verdict = logging_interval._noise_verdict(quiet)
+    assert verdict is not None and verdict["exceeds_noise"] is False
+    assert verdict["median_spread_s"] == pytest.approx(0.0)
+    apart = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [9.0, 9.1, 9.2])]
+    verdict = logging_interval._noise_verdict(apart)
+    assert verdict is not None and verdict["exceeds_noise"] is True
+
+
+def test_gpu_path_runs_against_the_stand_in_device() -> None:
+    sim = SimulatedDevice()
+    data = logging_interval.run(SMALL, [CpuDevice(), sim], _ctx())
+    assert [d["device"] for d in data["per_device"]] == ["cpu", "sim:0"]
+    assert sim.synchronizations == 2 * 4 * 3  # 4 variants × (1 warm-up + 2 repeats)
+
+
+def test_bad_intervals_are_refused() -> None:
+    with pytest.raises(ValueError, match="longer than epochs"):
+        logging_interval.Config(epochs=100, intervals=(1, 1000))
+    with pytest.raises(ValueError, match="two different"):
+        logging_interval.Config(intervals=(5,))
