@@ -21,6 +21,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
@@ -51,6 +52,14 @@ STYLES = (
     {"color": "#8a8a8a", "linestyle": ":", "marker": "^"},
     {"color": "#3d3d3d", "linestyle": "-.", "marker": "D"},
 )
+
+
+def _label_log_axis(axes: Axes, values: Sequence[float]) -> None:
+    """Durations on a log y axis; within one decade there is no major tick, so label minors."""
+    as_duration = FuncFormatter(lambda value, _: duration(value, 2))
+    axes.yaxis.set_major_formatter(as_duration)
+    narrow = bool(values) and max(values) < 10 * min(values)
+    axes.yaxis.set_minor_formatter(as_duration if narrow else NullFormatter())
 
 
 def _style() -> AbstractContextManager[None]:
@@ -206,8 +215,7 @@ def step_time_sweep(series: Sequence[Series], x_label: str, y_label: str) -> str
         axes.set_xscale("log", base=2)
         axes.set_yscale("log")
         axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: duration(value, 2)))
-        axes.yaxis.set_minor_formatter(NullFormatter())
+        _label_log_axis(axes, [y for line in series for y in line.y if y is not None])
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
         axes.legend(loc="upper left", frameon=False)
