@@ -16,6 +16,7 @@ __version__ = "0.1.0"
 EXPERIMENTS: dict[str, str] = {
     "cpu_vs_gpu": "experiments.cpu_vs_gpu",
     "logging_interval": "experiments.logging_interval",
+    "step_overhead": "experiments.step_overhead",
 }
 
 

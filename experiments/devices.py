@@ -9,8 +9,12 @@ CPU but counts synchronisations and can stand in for a GPU in the control flow.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 
 import torch
+
+# Eager runs of a step before it is captured (cuBLAS handles, allocator pools).
+GRAPH_WARMUP_STEPS = 3
 
 
 class Device(ABC):
@@ -52,6 +56,20 @@ class Device(ABC):
     @property
     def is_accelerator(self) -> bool:
         return self.kind != "cpu"
+
+    #: Whether `capture` can record a step as a replayable graph.
+    supports_graphs: bool = False
+
+    def capture(
+        self, step: Callable[[], None], before_capture: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Record `step` once (after warm-up runs) and return a function that replays it.
+
+        `before_capture` runs before each warm-up and the capture (and, where the
+        replay is emulated, before each replay): it puts state such as gradients
+        into the form the captured step expects.
+        """
+        raise RuntimeError(f"{self.kind} devices cannot capture graphs")
 
 
 class CpuDevice(Device):
@@ -105,6 +123,27 @@ class CudaDevice(Device):
     def reset_peak_memory_stats(self) -> None:
         torch.cuda.reset_peak_memory_stats(self.index)
 
+    supports_graphs = True
+
+    def capture(
+        self, step: Callable[[], None], before_capture: Callable[[], None]
+    ) -> Callable[[], None]:
+        """Whole-step capture as in torch.cuda.graph's documentation: warm up on a side
+        stream, then record; replays reuse the captured memory, so inputs must stay put."""
+        current = torch.cuda.current_stream(self.index)
+        side = torch.cuda.Stream(self.index)  # type: ignore[no-untyped-call]
+        side.wait_stream(current)
+        with torch.cuda.stream(side):
+            for _ in range(GRAPH_WARMUP_STEPS):
+                before_capture()
+                step()
+        current.wait_stream(side)
+        graph = torch.cuda.CUDAGraph()
+        before_capture()
+        with torch.cuda.graph(graph):
+            step()
+        return graph.replay
+
 
 class MpsDevice(Device):
     """Apple-silicon GPU: many students' laptops."""
@@ -142,6 +181,8 @@ class SimulatedDevice(Device):
     def __init__(self, label: str = "Simulated GPU") -> None:
         self.label = label
         self.synchronizations = 0
+        self.captures = 0
+        self.replays = 0
 
     @property
     def name(self) -> str:
@@ -156,6 +197,26 @@ class SimulatedDevice(Device):
 
     def synchronize(self) -> None:
         self.synchronizations += 1
+
+    supports_graphs = True
+
+    def capture(
+        self, step: Callable[[], None], before_capture: Callable[[], None]
+    ) -> Callable[[], None]:
+        """The CUDA protocol (warm-ups, then one capture) run eagerly; a replay re-runs
+        the step, after `before_capture`, which is what a captured step computes."""
+        for _ in range(GRAPH_WARMUP_STEPS):
+            before_capture()
+            step()
+        before_capture()
+        self.captures += 1
+
+        def replay() -> None:
+            self.replays += 1
+            before_capture()
+            step()
+
+        return replay
 
 
 def available_devices(cpu_model: str = "CPU") -> list[Device]:

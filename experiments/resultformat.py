@@ -267,6 +267,40 @@ DATA_SPECS["logging_interval"] = {
     ],
 }
 
+DATA_SPECS["step_overhead"] = {
+    "steps": int,
+    "threads": int,
+    "flops_per_step": int,
+    "hooks": {"model_call_runs_hook": bool, "forward_runs_hook": bool},
+    "per_device": [
+        {
+            "device": str,
+            "device_name": str,
+            "simulated": bool,
+            "peak_flops": NUMBER,
+            "floor_step_s": NUMBER,
+            "variants": [
+                {
+                    "variant": str,
+                    "description": str,
+                    "unsupported": OPT_STR,
+                    "first_call_s": OPT_NUMBER,
+                    "warmup_s": [NUMBER],
+                    "step_s": [NUMBER],
+                    "summary": SUMMARY_SPEC,
+                    "final_loss": OPT_NUMBER,
+                    "loss_difference": OPT_NUMBER,
+                    "max_parameter_difference": OPT_NUMBER,
+                    "equivalent": (bool, None),
+                    "ops_per_step": OPT_NUMBER,
+                    "kernels_per_step": OPT_NUMBER,
+                    "syncs_per_step": OPT_NUMBER,
+                }
+            ],
+        }
+    ],
+}
+
 KIND_SPECS: dict[str, Spec] = {
     "run": RUN_SPEC,
     "environment": ENVIRONMENT_SPEC,

@@ -38,7 +38,7 @@ def iris(split_seed: int = 42, test_size: float = 0.2) -> IrisData:
     )
 
 
-def iris_mlp(hidden: int = 10) -> nn.Module:
+def iris_mlp(hidden: int = 10) -> nn.Sequential:
     """Linear(4, hidden) -> ReLU -> Linear(hidden, 3), the notes' model."""
     return nn.Sequential(nn.Linear(4, hidden), nn.ReLU(), nn.Linear(hidden, 3))
 
