@@ -135,7 +135,9 @@ class TimingRow:
     published: bool = False
 
 
-def timing_rows(rows: Sequence[TimingRow], unit_label: str) -> str:
+def timing_rows(
+    rows: Sequence[TimingRow], unit_label: str, reference: tuple[float, str] | None = None
+) -> str:
     """Horizontal chart: measured repeats as dots with the median marked, published values as
     hatched bars. The eye compares medians; the dots show whether a gap exceeds the spread."""
     with _style():
@@ -174,6 +176,15 @@ def timing_rows(rows: Sequence[TimingRow], unit_label: str) -> str:
                     markersize=3.5,
                     color="#000000",
                 )
+        if reference is not None:
+            axes.axvline(
+                reference[0],
+                color="#000000",
+                linestyle=(0, (4, 2)),
+                linewidth=1.0,
+                label=reference[1],
+            )
+            axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
         axes.set_yticks(range(len(rows)), [r.label for r in reversed(rows)])
         axes.set_xlabel(unit_label)
         axes.set_xlim(left=0)

@@ -18,6 +18,10 @@ FAST_OVERRIDES = {
     "cpu_vs_gpu.crossover_steps": "3",
     "logging_interval.epochs": "200",
     "logging_interval.intervals": "1,10,100",
+    "step_overhead.steps": "30",
+    "step_overhead.repeats": "2",
+    "step_overhead.profile_steps": "3",
+    "step_overhead.peak_size": "64",
 }
 FAST = [arg for key, value in FAST_OVERRIDES.items() for arg in ("--set", f"{key}={value}")]
 

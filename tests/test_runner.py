@@ -27,6 +27,7 @@ def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
         "environment.json",
         "logging_interval.json",
         "run.json",
+        "step_overhead.json",
     ]
     manifest = resultformat.read_document(quick_run / "run.json", "run")
     assert manifest["status"] == "complete"

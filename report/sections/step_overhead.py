@@ -1,0 +1,107 @@
+"""View of the step_overhead result, and the answer to "why is the GPU slower here?"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from report import plots
+from report.formatting import duration, percent, ratio
+from report.load import RunResults
+from report.sections import Section, device_label
+
+TEMPLATE = "sections/step_overhead.html.j2"
+
+
+def _device_view(entry: dict[str, Any], flops: int) -> dict[str, Any]:
+    rows = []
+    notes = next(v for v in entry["variants"] if v["variant"] == "notes")
+    notes_median = notes["summary"]["median"]
+    for variant in entry["variants"]:
+        median = variant["summary"]["median"]
+        rows.append(
+            {
+                **variant,
+                "speedup": notes_median / median if median and notes_median else None,
+                "floor_share": entry["floor_step_s"] / median if median else None,
+                "op_cost_s": median / variant["ops_per_step"]
+                if median and variant["ops_per_step"]
+                else None,
+            }
+        )
+    measured = [r for r in rows if r["step_s"]]
+    plot = plots.timing_rows(
+        [plots.TimingRow(r["variant"], [t * 1e6 for t in r["step_s"]]) for r in measured],
+        "time per training step (µs); dots: repeats, bar: median",
+        reference=(entry["floor_step_s"] * 1e6, "arithmetic floor (FLOPs ÷ measured peak)"),
+    )
+    fastest = min((r for r in measured if r["equivalent"]), key=lambda r: r["summary"]["median"])
+    return {
+        "label": device_label(entry),
+        "device": entry["device"],
+        "simulated": entry["simulated"],
+        "is_cuda": entry["device"].startswith("cuda"),
+        "peak_flops": entry["peak_flops"],
+        "floor_step_s": entry["floor_step_s"],
+        "rows": rows,
+        "notes": next(r for r in rows if r["variant"] == "notes"),
+        "fastest": fastest,
+        "compiled": next((r for r in rows if r["variant"] == "compiled" and r["step_s"]), None),
+        "plot": plot,
+        "all_equivalent": all(r["equivalent"] for r in measured),
+    }
+
+
+def _why(run: RunResults, devices: list[dict[str, Any]]) -> dict[str, Any]:
+    """The section's closing answer draws on the other experiments of the same run."""
+    answer: dict[str, Any] = {"cost_per_item": [], "crossover": []}
+    logging = run.experiments.get("logging_interval")
+    if logging and logging["status"] == "ok":
+        for entry in logging["data"]["per_device"]:
+            if entry["fit"]:
+                answer["cost_per_item"].append(
+                    {
+                        "label": device_label(entry),
+                        "slope": entry["fit"]["slope"],
+                        "ci95": entry["fit"]["slope_ci95"],
+                    }
+                )
+    cpu_vs_gpu = run.experiments.get("cpu_vs_gpu")
+    if cpu_vs_gpu and cpu_vs_gpu["status"] == "ok":
+        for entry in cpu_vs_gpu["data"]["crossover"]["per_device"][1:]:
+            answer["crossover"].append(
+                {"label": device_label(entry), "size": entry["crossover_size"]}
+            )
+    return answer
+
+
+def build(document: dict[str, Any], run: RunResults) -> Section:
+    title = "Step overhead: where a tiny training step's time goes"
+    if document["status"] != "ok":
+        return Section(
+            "step_overhead",
+            title,
+            document["status"],
+            document["reason"],
+            TEMPLATE,
+            {"config": document["config"]},
+        )
+    data = document["data"]
+    devices = [_device_view(e, data["flops_per_step"]) for e in data["per_device"]]
+    context = {
+        "config": document["config"],
+        "data": data,
+        "devices": devices,
+        "gpu_measured": any(d["device"] != "cpu" and not d["simulated"] for d in devices),
+        "why": _why(run, devices),
+    }
+    findings = []
+    for view in devices:
+        notes, fastest = view["notes"], view["fastest"]
+        findings.append(
+            f"On {view['label']} a notes-style step takes "
+            f"{duration(notes['summary']['median'])}, of "
+            f"which arithmetic needs only {duration(view['floor_step_s'])} "
+            f"({percent(notes['floor_share'])}); the fastest equivalent way, {fastest['variant']}, "
+            f"takes {duration(fastest['summary']['median'])} ({ratio(fastest['speedup'])} as fast)."
+        )
+    return Section("step_overhead", title, "ok", None, TEMPLATE, context, findings)
