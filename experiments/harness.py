@@ -88,8 +88,17 @@ class LoadMonitor:
         return float(sum(times)) - float(times.idle) - float(getattr(times, "iowait", 0.0))
 
     def _own_seconds(self) -> float:
+        """CPU time of this process and its descendants (torch.compile's worker processes
+        are ours, not "other" load); finished children count once reaped."""
         times = self._process.cpu_times()
-        return float(times.user + times.system)
+        total = float(times.user + times.system + times.children_user + times.children_system)
+        for child in self._process.children(recursive=True):
+            try:
+                child_times = child.cpu_times()
+            except psutil.Error:  # exited between listing and reading
+                continue
+            total += float(child_times.user + child_times.system)
+        return total
 
     def start(self) -> None:
         self._load_before = [round(x, 2) for x in os.getloadavg()]
