@@ -17,6 +17,7 @@ EXPERIMENTS: dict[str, str] = {
     "cpu_vs_gpu": "experiments.cpu_vs_gpu",
     "logging_interval": "experiments.logging_interval",
     "step_overhead": "experiments.step_overhead",
+    "memory_breakdown": "experiments.memory_breakdown",
 }
 
 

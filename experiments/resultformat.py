@@ -301,6 +301,38 @@ DATA_SPECS["step_overhead"] = {
     ],
 }
 
+_BUCKET_BYTES = {
+    "parameters": int,
+    "gradients": int,
+    "optimizer_state": int,
+    "data": int,
+    "activations": int,
+    "autocast_copies": int,
+}
+DATA_SPECS["memory_breakdown"] = {
+    "buckets": [str],
+    "per_device": [
+        {
+            "device": str,
+            "device_name": str,
+            "simulated": bool,
+            "entries": [
+                {
+                    "model": str,
+                    "parameter_count": int,
+                    "optimizer": str,
+                    "batch": int,
+                    "precision": str,
+                    "measured": _BUCKET_BYTES,
+                    "predicted": _BUCKET_BYTES,
+                    "match": bool,
+                    "allocator": Nullable({"peak_bytes": int, "unexplained_bytes": int}),
+                }
+            ],
+        }
+    ],
+}
+
 KIND_SPECS: dict[str, Spec] = {
     "run": RUN_SPEC,
     "environment": ENVIRONMENT_SPEC,

@@ -286,3 +286,39 @@ def time_against_count(series: Sequence[CountSeries], x_label: str, floor_label:
         axes.set_ylabel("time for the whole loop")
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
         return to_data_uri(figure)
+
+
+HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo")
+FILLS = ("#1b1b1b", "#ffffff", "#d0d0d0", "#ffffff", "#8a8a8a", "#ffffff")
+
+
+def stacked_bars(
+    categories: Sequence[str],
+    parts: Sequence[str],
+    values: Sequence[Sequence[float]],
+    unit_label: str,
+) -> str:
+    """One horizontal bar per category, split into parts told apart by fill and hatch."""
+    with _style():
+        figure, axes = plt.subplots(figsize=(6.4, 0.8 + 0.3 * len(categories)))
+        positions = list(range(len(categories)))[::-1]
+        left = [0.0] * len(categories)
+        for index, part in enumerate(parts):
+            widths = [row[index] for row in values]
+            axes.barh(
+                positions,
+                widths,
+                left=left,
+                height=0.6,
+                label=part,
+                color=FILLS[index % len(FILLS)],
+                hatch=HATCHES[index % len(HATCHES)],
+                edgecolor="#1b1b1b",
+                linewidth=0.6,
+            )
+            left = [a + b for a, b in zip(left, widths, strict=True)]
+        axes.set_yticks(positions, list(categories))
+        axes.set_xlabel(unit_label)
+        axes.grid(axis="y", visible=False)
+        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+        return to_data_uri(figure)

@@ -26,6 +26,7 @@ def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
         "cpu_vs_gpu.json",
         "environment.json",
         "logging_interval.json",
+        "memory_breakdown.json",
         "run.json",
         "step_overhead.json",
     ]
