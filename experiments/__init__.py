@@ -18,6 +18,7 @@ EXPERIMENTS: dict[str, str] = {
     "logging_interval": "experiments.logging_interval",
     "step_overhead": "experiments.step_overhead",
     "memory_breakdown": "experiments.memory_breakdown",
+    "batch_size_scaling": "experiments.batch_size_scaling",
 }
 
 

@@ -8,8 +8,9 @@ CPU but counts synchronisations and can stand in for a GPU in the control flow.
 
 from __future__ import annotations
 
+import contextlib
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import torch
 
@@ -59,6 +60,26 @@ class Device(ABC):
 
     #: Whether `capture` can record a step as a replayable graph.
     supports_graphs: bool = False
+
+    @property
+    def can_search_memory(self) -> bool:
+        """Whether running out of memory is a recoverable exception here (a GPU's allocator),
+        so the largest batch can be found by trying; on a CPU the kernel kills the process."""
+        return False
+
+    @contextlib.contextmanager
+    def hold(self, nbytes: int) -> Iterator[None]:
+        """Account for `nbytes` in use while the block runs (only the stand-in needs this:
+        a real device's allocator sees the tensors themselves)."""
+        yield
+
+    def empty_cache(self) -> None:
+        """Give cached, unused memory back to the device after an out-of-memory error."""
+        return None
+
+    def set_memory_fraction(self, fraction: float) -> None:
+        """Cap this process's share of the device's memory (for the batch-size search)."""
+        return None
 
     def capture(
         self, step: Callable[[], None], before_capture: Callable[[], None]
@@ -125,6 +146,16 @@ class CudaDevice(Device):
 
     supports_graphs = True
 
+    @property
+    def can_search_memory(self) -> bool:
+        return True
+
+    def empty_cache(self) -> None:
+        torch.cuda.empty_cache()
+
+    def set_memory_fraction(self, fraction: float) -> None:
+        torch.cuda.set_per_process_memory_fraction(fraction, self.index)
+
     def capture(
         self, step: Callable[[], None], before_capture: Callable[[], None]
     ) -> Callable[[], None]:
@@ -178,11 +209,46 @@ class SimulatedDevice(Device):
     kind = "simulated"
     simulated = True
 
-    def __init__(self, label: str = "Simulated GPU") -> None:
+    def __init__(self, label: str = "Simulated GPU", memory_budget: int | None = None) -> None:
         self.label = label
         self.synchronizations = 0
         self.captures = 0
         self.replays = 0
+        self.memory_budget = memory_budget
+        self.held = 0
+        self.fraction = 1.0
+        self.cache_emptied = 0
+
+    @property
+    def can_search_memory(self) -> bool:
+        """Only with a budget: without one, "trying" would allocate real host memory."""
+        return self.memory_budget is not None
+
+    def memory_allocated(self) -> int | None:
+        return self.held
+
+    @contextlib.contextmanager
+    def hold(self, nbytes: int) -> Iterator[None]:
+        """Raise torch.OutOfMemoryError, as a GPU's allocator would, past the budget."""
+        if (
+            self.memory_budget is not None
+            and self.held + nbytes > self.memory_budget * self.fraction
+        ):
+            raise torch.OutOfMemoryError(
+                f"simulated: tried to hold {nbytes} B with {self.held} B in use "
+                f"and a budget of {self.memory_budget} B × {self.fraction}"
+            )
+        self.held += nbytes
+        try:
+            yield
+        finally:
+            self.held -= nbytes
+
+    def empty_cache(self) -> None:
+        self.cache_emptied += 1
+
+    def set_memory_fraction(self, fraction: float) -> None:
+        self.fraction = fraction
 
     @property
     def name(self) -> str:

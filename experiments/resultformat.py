@@ -333,6 +333,60 @@ DATA_SPECS["memory_breakdown"] = {
     ],
 }
 
+_FIT = {
+    "slope": NUMBER,
+    "intercept": NUMBER,
+    "slope_stderr": NUMBER,
+    "slope_ci95": [NUMBER],
+    "n": int,
+}
+DATA_SPECS["batch_size_scaling"] = {
+    "model": str,
+    "optimizer": str,
+    "samples_per_epoch": int,
+    "threads": int,
+    "per_device": [
+        {
+            "device": str,
+            "device_name": str,
+            "simulated": bool,
+            "points": [
+                {
+                    "batch": int,
+                    "steps": int,
+                    "warmup_s": [NUMBER],
+                    "epoch_s": [NUMBER],
+                    "summary": SUMMARY_SPEC,
+                    "samples_per_s": NUMBER,
+                    "peak_bytes": int,
+                }
+            ],
+            "memory_fit": _FIT,
+            "limit": {
+                "method": str,
+                "budget_bytes": (int, None),
+                "memory_fraction": OPT_NUMBER,
+                "largest_batch": (int, None),
+                "reached_ceiling": bool,
+                "search": [{"batch": int, "fits": bool}],
+                "leaked_bytes": (int, None),
+                "predicted_largest_batch": (int, None),
+                "recommended_batch": (int, None),
+                "confirmed_batch": (int, None),
+                "confirmed_peak_bytes": (int, None),
+                "predicted_peak_bytes": (int, None),
+            },
+        }
+    ],
+    "quality": {
+        "dataset": {"name": str, "train_rows": int, "test_rows": int},
+        "model": str,
+        "sample_budget": int,
+        "lr": NUMBER,
+        "points": [{"batch": int, "steps": int, "test_loss": OPT_NUMBER, "test_accuracy": NUMBER}],
+    },
+}
+
 KIND_SPECS: dict[str, Spec] = {
     "run": RUN_SPEC,
     "environment": ENVIRONMENT_SPEC,

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from report.formatting import duration
+from report.formatting import byte_size, duration, number, percent
 
 RC: dict[str, Any] = {
     "svg.hashsalt": "gpu-study-report",
@@ -321,4 +321,47 @@ def stacked_bars(
         axes.set_xlabel(unit_label)
         axes.grid(axis="y", visible=False)
         axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, frameon=False)
+        return to_data_uri(figure)
+
+
+def lines(
+    series: Sequence[Series],
+    x_label: str,
+    y_label: str,
+    y_format: str = "number",
+    log_y: bool = False,
+) -> str:
+    """Plain lines with markers on a log-2 x axis (batch sizes); y as numbers, bytes or %."""
+    formats: dict[str, Callable[[float], str]] = {
+        "number": lambda v: number(v, 3),
+        "bytes": byte_size,
+        "percent": lambda v: percent(v, 2),
+    }
+    with _style():
+        figure, axes = plt.subplots(figsize=(6.4, 3.0))
+        for index, line in enumerate(series):
+            st = style(index)
+            axes.plot(
+                line.x,
+                [y if y is not None else float("nan") for y in line.y],
+                label=line.label,
+                color=st["color"],
+                linestyle=st["linestyle"],
+                marker=st["marker"],
+                markersize=4,
+            )
+        axes.set_xscale("log", base=2)
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        if log_y:
+            axes.set_yscale("log")
+            axes.yaxis.set_minor_formatter(NullFormatter())
+        render_y = formats[y_format]
+
+        def y_tick(value: float, _: object) -> str:
+            return render_y(value)
+
+        axes.yaxis.set_major_formatter(FuncFormatter(y_tick))
+        axes.set_xlabel(x_label)
+        axes.set_ylabel(y_label)
+        axes.legend(loc="best", frameon=False)
         return to_data_uri(figure)

@@ -22,6 +22,13 @@ FAST_OVERRIDES = {
     "step_overhead.repeats": "2",
     "step_overhead.profile_steps": "3",
     "step_overhead.peak_size": "64",
+    "memory_breakdown.optimizers": "sgd,adam",
+    "batch_size_scaling.max_batch": "64",
+    "batch_size_scaling.samples_per_epoch": "256",
+    "batch_size_scaling.repeats": "2",
+    "batch_size_scaling.quality_batches": "4,256",
+    "batch_size_scaling.quality_epochs": "1",
+    "batch_size_scaling.confirm_cap": "256",
 }
 FAST = [arg for key, value in FAST_OVERRIDES.items() for arg in ("--set", f"{key}={value}")]
 

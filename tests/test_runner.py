@@ -23,6 +23,7 @@ from experiments.harness import Progress
 
 def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
     assert sorted(p.name for p in quick_run.iterdir() if p.suffix == ".json") == [
+        "batch_size_scaling.json",
         "cpu_vs_gpu.json",
         "environment.json",
         "logging_interval.json",

@@ -35,11 +35,18 @@ def device_label(entry: dict[str, Any]) -> str:
 
 
 def builders() -> dict[str, Builder]:
-    from report.sections import cpu_vs_gpu, logging_interval, memory_breakdown, step_overhead
+    from report.sections import (
+        batch_size_scaling,
+        cpu_vs_gpu,
+        logging_interval,
+        memory_breakdown,
+        step_overhead,
+    )
 
     return {
         "cpu_vs_gpu": cpu_vs_gpu.build,
         "logging_interval": logging_interval.build,
         "step_overhead": step_overhead.build,
         "memory_breakdown": memory_breakdown.build,
+        "batch_size_scaling": batch_size_scaling.build,
     }

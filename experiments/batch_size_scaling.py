@@ -1,0 +1,348 @@
+"""Experiment 4 of the notes: how large a batch fits, how fast each size trains, and what
+larger batches cost in training quality.
+
+The notes' rule: start at 16, double until out-of-memory or worse training,
+then use about 0.8 × the largest size that fits. Here, per device:
+
+- speed: samples per second and time per epoch at 16, 32, … on the MNIST MLP
+  (synthetic MNIST-shaped data), timed like every experiment;
+- memory: the peak per batch size (on a GPU the allocator's peak, on a CPU the
+  tensor bytes of the step), fitted as peak(B) = a + b·B;
+- the limit: on a GPU a real search that catches `torch.OutOfMemoryError`,
+  frees memory outside the `except` block and may run under a memory fraction;
+  on a CPU, where running out of memory gets the process killed, a prediction
+  from the fit against a budget (a share of the available RAM), confirmed by
+  one real step at the recommended size;
+- quality: loss and accuracy after a fixed number of samples on scikit-learn's
+  digits (real data that ships offline), against batch size.
+"""
+
+from __future__ import annotations
+
+import gc
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import psutil
+import torch
+from sklearn.datasets import load_digits
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from experiments import memory
+from experiments.devices import Device
+from experiments.harness import Case, RunContext, run_cases, seed_everything, set_threads
+from experiments.memory_breakdown import MODELS
+from experiments.summary import linear_fit, summarize
+
+TITLE = "Batch size: speed, memory and the largest batch that fits"
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0  # weights and synthetic data
+    model: str = "mnist_mlp"  # a model of memory_breakdown (synthetic data of its exact shape)
+    optimizer: str = "sgd"  # sgd, sgd_momentum or adam
+    start: int = 16  # the notes: start at 16 and double
+    max_batch: int = 4096  # the largest batch size timed
+    samples_per_epoch: int = 16_384  # synthetic samples in one timed epoch
+    warmup: int = 1  # discarded epochs per batch size and device
+    repeats: int = 3  # timed epochs per batch size and device, interleaved
+    threads: int = 0  # torch threads on the CPU; 0 = all physical cores
+    memory_budget_bytes: int = 0  # 0 = budget_share × RAM available at the start (CPU)
+    budget_share: float = 0.5  # share of available RAM a CPU run may plan to use
+    recommend_share: float = 0.8  # the notes: use about 0.8 × the largest batch that fits
+    memory_fraction: float = 1.0  # GPU: torch.cuda.set_per_process_memory_fraction for the search
+    confirm_cap: int = 65_536  # CPU: never allocate a larger batch to confirm the prediction
+    search_ceiling: int = 1 << 22  # GPU: stop doubling here even if nothing ran out
+    lr: float = 0.01  # SGD learning rate for the timing runs
+    quality_batches: tuple[int, ...] = (1, 4, 16, 64, 256, 1024)  # batch sizes trained on digits
+    quality_epochs: int = 20  # sample budget = this × training rows, for every batch size
+    quality_lr: float = 0.05  # SGD learning rate on digits, the same for every batch size
+
+    def __post_init__(self) -> None:
+        if self.model not in MODELS:
+            raise ValueError(f"unknown model {self.model!r}; known: {list(MODELS)}")
+        memory.optimizer_state_factor(self.optimizer)
+        if self.start < 1 or self.max_batch < self.start * 2:
+            raise ValueError("need start >= 1 and max_batch >= 2 × start (at least two sizes)")
+        if self.samples_per_epoch < self.max_batch:
+            raise ValueError("samples_per_epoch must hold at least one batch of max_batch")
+        if not 0 < self.budget_share <= 1 or not 0 < self.recommend_share <= 1:
+            raise ValueError("budget_share and recommend_share must be in (0, 1]")
+        if not 0 < self.memory_fraction <= 1:
+            raise ValueError("memory_fraction must be in (0, 1]")
+        if not self.quality_batches or min(self.quality_batches) < 1 or self.quality_epochs < 1:
+            raise ValueError("quality_batches and quality_epochs must be positive")
+
+
+PROFILES: dict[str, Config] = {
+    "default": Config(),
+    "quick": Config(
+        max_batch=256, samples_per_epoch=2048, quality_batches=(4, 64, 512), quality_epochs=3
+    ),
+}
+
+
+def batch_sizes(config: Config) -> list[int]:
+    sizes = [config.start]
+    while sizes[-1] * 2 <= config.max_batch:
+        sizes.append(sizes[-1] * 2)
+    return sizes
+
+
+def _model_and_data(
+    device: Device, config: Config, batch: int
+) -> tuple[nn.Module, torch.optim.Optimizer, torch.Tensor, torch.Tensor]:
+    sample_shape, widths = MODELS[config.model]
+    seed_everything(config.seed)
+    model = memory.MlpShape(widths).build().to(device.torch_device)
+    optimizer = memory.make_optimizer(config.optimizer, model.parameters(), config.lr)
+    # Made on the device itself: a search's huge batches must never pass through host RAM.
+    where = device.torch_device
+    generator = torch.Generator(device=where).manual_seed(config.seed)
+    x = torch.rand((batch, *sample_shape), generator=generator, device=where)
+    y = torch.randint(0, widths[-1], (batch,), generator=generator, device=where)
+    return model, optimizer, x, y
+
+
+def step_peak_bytes(device: Device, config: Config, batch: int) -> int:
+    """Memory one training step at this batch needs: the allocator's peak on a GPU, the
+    tensor bytes of every bucket elsewhere. Raises torch.OutOfMemoryError where it does."""
+    device.synchronize()
+    baseline = device.memory_allocated() or 0
+    device.reset_peak_memory_stats()
+    model, optimizer, x, y = _model_and_data(device, config, batch)
+    measured = memory.measure_step(model, optimizer, x, y)
+    device.synchronize()
+    peak = device.max_memory_allocated()
+    needed = (peak - baseline) if peak is not None else sum(measured.values())
+    with device.hold(needed):  # the stand-in raises here past its budget
+        pass
+    return needed
+
+
+def _fits(device: Device, config: Config, batch: int) -> bool:
+    out_of_memory = False
+    try:
+        step_peak_bytes(device, config, batch)
+    except torch.OutOfMemoryError:
+        out_of_memory = True
+    # Outside the except block: the exception and the frames holding the failed step's
+    # tensors are gone, so collecting and emptying the cache can actually free them.
+    gc.collect()
+    device.empty_cache()
+    return not out_of_memory
+
+
+def search_largest(device: Device, config: Config) -> dict[str, Any]:
+    """Double from `start` until a step runs out of memory, then bisect to the exact limit."""
+    device.set_memory_fraction(config.memory_fraction)
+    baseline = device.memory_allocated() or 0
+    trace: list[dict[str, Any]] = []
+
+    def fits(batch: int) -> bool:
+        result = _fits(device, config, batch)
+        trace.append({"batch": batch, "fits": result})
+        return result
+
+    try:
+        good, bad = 0, None
+        batch = config.start
+        while batch <= config.search_ceiling:
+            if not fits(batch):
+                bad = batch
+                break
+            good, batch = batch, batch * 2
+        if bad is not None:
+            while bad - good > 1:
+                middle = (good + bad) // 2
+                good, bad = (middle, bad) if fits(middle) else (good, middle)
+    finally:
+        device.set_memory_fraction(1.0)
+    leaked = (device.memory_allocated() or 0) - baseline
+    return {
+        "largest_batch": good or None,
+        "reached_ceiling": bad is None,
+        "search": trace,
+        "leaked_bytes": leaked,
+    }
+
+
+def _limit(device: Device, config: Config, fit: dict[str, Any]) -> dict[str, Any]:
+    if device.can_search_memory:
+        found = search_largest(device, config)
+        largest = found["largest_batch"]
+        return {
+            "method": "search",
+            "budget_bytes": None,
+            "memory_fraction": config.memory_fraction,
+            **found,
+            "recommended_batch": math.floor(largest * config.recommend_share) if largest else None,
+            "predicted_largest_batch": None,
+            "confirmed_batch": None,
+            "confirmed_peak_bytes": None,
+            "predicted_peak_bytes": None,
+        }
+    budget = config.memory_budget_bytes or int(
+        psutil.virtual_memory().available * config.budget_share
+    )
+    slope, intercept = fit["slope"], fit["intercept"]
+    # (the small epsilon keeps an exact fit's 299.99999… from rounding down to 299)
+    largest = math.floor((budget - intercept) / slope + 1e-6) if slope > 0 else None
+    recommended = math.floor(largest * config.recommend_share) if largest else None
+    confirmed = min(recommended, config.confirm_cap) if recommended else None
+    peak = step_peak_bytes(device, config, confirmed) if confirmed else None
+    return {
+        "method": "prediction",
+        "budget_bytes": budget,
+        "memory_fraction": None,
+        "largest_batch": None,
+        "reached_ceiling": False,
+        "search": [],
+        "leaked_bytes": None,
+        "predicted_largest_batch": largest,
+        "recommended_batch": recommended,
+        "confirmed_batch": confirmed,
+        "confirmed_peak_bytes": peak,
+        "predicted_peak_bytes": round(intercept + slope * confirmed) if confirmed else None,
+    }
+
+
+def _speed(devices: list[Device], config: Config, ctx: RunContext) -> dict[str, list[Any]]:
+    sizes = batch_sizes(config)
+    cases = [Case(d, b, f"{d.name}, batch {b}") for d in devices for b in sizes]
+    criterion = nn.CrossEntropyLoss()
+
+    def prepare(case: Case[int]) -> Callable[[], list[float]]:
+        batch = case.variant
+        model, optimizer, x, y = _model_and_data(case.device, config, config.samples_per_epoch)
+        steps = config.samples_per_epoch // batch
+
+        def epoch() -> list[float]:
+            losses = []
+            for index in range(steps):
+                inputs = x[index * batch : (index + 1) * batch]
+                loss = criterion(model(inputs), y[index * batch : (index + 1) * batch])
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                losses.append(loss.item())
+            return losses
+
+        return epoch
+
+    runs = run_cases(
+        cases,
+        prepare,
+        warmup=config.warmup,
+        repeats=config.repeats,
+        progress=ctx.progress,
+        what="batch_size_scaling: one epoch",
+    )
+    points: dict[str, list[Any]] = {d.name: [] for d in devices}
+    for result in runs:
+        batch = result.case.variant
+        steps = config.samples_per_epoch // batch
+        summary = summarize(result.times_s)
+        points[result.device.name].append(
+            {
+                "batch": batch,
+                "steps": steps,
+                "warmup_s": result.warmup_s,
+                "epoch_s": result.times_s,
+                "summary": summary,
+                "samples_per_s": steps * batch / summary["median"],
+            }
+        )
+    return points
+
+
+def _quality(config: Config, ctx: RunContext) -> dict[str, Any]:
+    """Same number of samples seen, different batch sizes: fewer, smoother steps."""
+    features, labels = load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        features / 16.0, labels, test_size=0.2, random_state=42
+    )
+    xt = torch.tensor(x_train, dtype=torch.float32)
+    yt = torch.tensor(y_train, dtype=torch.int64)
+    xv = torch.tensor(x_test, dtype=torch.float32)
+    yv = torch.tensor(y_test, dtype=torch.int64)
+    budget = config.quality_epochs * len(xt)
+    points = []
+    for batch in config.quality_batches:
+        ctx.progress.update(f"batch_size_scaling | digits | batch {batch}")
+        seed_everything(config.seed)
+        model = memory.MlpShape((64, 64, 10)).build()
+        optimizer = torch.optim.SGD(model.parameters(), lr=config.quality_lr)
+        order = torch.Generator().manual_seed(config.seed)
+        steps = max(1, budget // batch)
+        permutation = torch.randperm(len(xt), generator=order)
+        cursor = 0
+        loss = torch.tensor(math.nan)
+        for _ in range(steps):
+            if cursor + batch > len(xt):
+                permutation, cursor = torch.randperm(len(xt), generator=order), 0
+            index = permutation[cursor : cursor + batch]
+            cursor += batch
+            loss = nn.functional.cross_entropy(model(xt[index]), yt[index])
+            optimizer.zero_grad()
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+        with torch.no_grad():
+            test_loss = float(nn.functional.cross_entropy(model(xv), yv))
+            accuracy = float((model(xv).argmax(dim=1) == yv).float().mean())
+        points.append(
+            {
+                "batch": batch,
+                "steps": steps,
+                "test_loss": test_loss if math.isfinite(test_loss) else None,
+                "test_accuracy": accuracy,
+            }
+        )
+    return {
+        "dataset": {
+            "name": "scikit-learn digits (8×8)",
+            "train_rows": len(xt),
+            "test_rows": len(xv),
+        },
+        "model": "Linear(64, 64) -> ReLU -> Linear(64, 10)",
+        "sample_budget": budget,
+        "lr": config.quality_lr,
+        "points": points,
+    }
+
+
+def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
+    threads = config.threads or ctx.physical_cores
+    set_threads(threads)
+    speed = _speed(devices, config, ctx)
+    per_device = []
+    for device in devices:
+        ctx.progress.update(f"batch_size_scaling | {device.name} | peak memory per batch size")
+        for point in speed[device.name]:
+            point["peak_bytes"] = step_peak_bytes(device, config, point["batch"])
+        fit = linear_fit(
+            [p["batch"] for p in speed[device.name]], [p["peak_bytes"] for p in speed[device.name]]
+        )
+        ctx.progress.update(f"batch_size_scaling | {device.name} | largest batch that fits")
+        per_device.append(
+            {
+                "device": device.name,
+                "device_name": device.describe(),
+                "simulated": device.simulated,
+                "points": speed[device.name],
+                "memory_fit": fit,
+                "limit": _limit(device, config, fit),
+            }
+        )
+    return {
+        "model": config.model,
+        "optimizer": config.optimizer,
+        "samples_per_epoch": config.samples_per_epoch,
+        "threads": threads,
+        "per_device": per_device,
+        "quality": _quality(config, ctx),
+    }

@@ -1,0 +1,117 @@
+"""View of the batch_size_scaling result: speed, memory, the limit and training quality."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from report import plots
+from report.formatting import byte_size, number, percent
+from report.load import RunResults
+from report.sections import Section, device_label
+
+TEMPLATE = "sections/batch_size_scaling.html.j2"
+
+
+def build(document: dict[str, Any], run: RunResults) -> Section:
+    title = "Batch size: speed, memory and the largest batch that fits"
+    if document["status"] != "ok":
+        return Section(
+            "batch_size_scaling",
+            title,
+            document["status"],
+            document["reason"],
+            TEMPLATE,
+            {"config": document["config"]},
+        )
+    data = document["data"]
+    devices = []
+    for entry in data["per_device"]:
+        limit = entry["limit"]
+        confirm_error = None
+        if limit["confirmed_peak_bytes"] and limit["predicted_peak_bytes"]:
+            confirm_error = limit["confirmed_peak_bytes"] / limit["predicted_peak_bytes"] - 1
+        best = max(entry["points"], key=lambda p: p["samples_per_s"])
+        devices.append(
+            {
+                **entry,
+                "label": device_label(entry),
+                "limit": limit,
+                "confirm_error": confirm_error,
+                "best": best,
+            }
+        )
+    speed_plot = plots.lines(
+        [
+            plots.Series(
+                d["label"],
+                [p["batch"] for p in d["points"]],
+                [p["samples_per_s"] for p in d["points"]],
+            )
+            for d in devices
+        ],
+        "batch size (log scale)",
+        "training samples per second",
+    )
+    memory_plot = plots.lines(
+        [
+            plots.Series(
+                d["label"],
+                [p["batch"] for p in d["points"]],
+                [p["peak_bytes"] for p in d["points"]],
+            )
+            for d in devices
+        ],
+        "batch size (log scale)",
+        "memory of one training step",
+        y_format="bytes",
+    )
+    quality = data["quality"]
+    quality_plot = plots.lines(
+        [
+            plots.Series(
+                "test accuracy",
+                [p["batch"] for p in quality["points"]],
+                [p["test_accuracy"] for p in quality["points"]],
+            )
+        ],
+        "batch size (log scale)",
+        "test accuracy after the same samples",
+        y_format="percent",
+    )
+    context = {
+        "config": document["config"],
+        "data": data,
+        "devices": devices,
+        "speed_plot": speed_plot,
+        "memory_plot": memory_plot,
+        "quality": quality,
+        "quality_plot": quality_plot,
+        "best_quality": max(quality["points"], key=lambda p: p["test_accuracy"]),
+    }
+    findings = []
+    for view in devices:
+        fit, limit = view["memory_fit"], view["limit"]
+        text = (
+            f"On {view['label']} each extra sample in a batch of the {data['model']} adds "
+            f"{byte_size(fit['slope'])} to a step's memory on top of "
+            f"{byte_size(fit['intercept'])}; "
+        )
+        if limit["method"] == "search":
+            text += (
+                f"the largest batch that fits is {number(limit['largest_batch'])}, so the notes' "
+                f"rule recommends {number(limit['recommended_batch'])}."
+            )
+        else:
+            text += (
+                f"a budget of {byte_size(limit['budget_bytes'])} would fit "
+                f"{number(limit['predicted_largest_batch'])} samples, so memory never limits "
+                "this model here; speed and training quality do."
+            )
+        findings.append(text)
+    best = context["best_quality"]
+    findings.append(
+        f"With the same {number(quality['sample_budget'])} training samples on digits, batch "
+        f"{best['batch']} reached the best test accuracy ({percent(best['test_accuracy'], 3)}); "
+        "larger batches take fewer steps and learn less at the same learning rate."
+    )
+    return Section("batch_size_scaling", title, "ok", None, TEMPLATE, context, findings)
