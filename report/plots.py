@@ -25,7 +25,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from report.formatting import byte_size, duration, number, percent
+from report.formatting import byte_size, duration, number, percent, significant
 
 RC: dict[str, Any] = {
     "svg.hashsalt": "gpu-study-report",
@@ -288,7 +288,7 @@ def time_against_count(series: Sequence[CountSeries], x_label: str, floor_label:
         return to_data_uri(figure)
 
 
-HATCHES = ("", "///", "...", "xxx", "\\\\\\", "ooo")
+HATCHES = ("", "///", "---", "xxx", "\\\\\\", "+++")  # dots and rings cost 150-300 KB of SVG each
 FILLS = ("#1b1b1b", "#ffffff", "#d0d0d0", "#ffffff", "#8a8a8a", "#ffffff")
 
 
@@ -356,6 +356,16 @@ def lines(
             axes.set_yscale("log")
             axes.yaxis.set_minor_formatter(NullFormatter())
         render_y = formats[y_format]
+        if y_format == "bytes":  # one unit for the whole axis, so ticks compare at a glance
+            top = max((y for line in series for y in line.y if y is not None), default=1.0)
+            unit, scale = next(
+                (u, s)
+                for u, s in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024), ("B", 1))
+                if top >= s
+            )
+
+            def render_y(value: float) -> str:
+                return f"{significant(value / scale)} {unit}"
 
         def y_tick(value: float, _: object) -> str:
             return render_y(value)

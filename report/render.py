@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import shlex
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from experiments import EXPERIMENTS
 from experiments.summary import NOISE_CV
 from report import formatting
 from report.load import RunResults
@@ -32,10 +34,16 @@ def environment() -> jinja2.Environment:
     return env
 
 
+def ordered(names: Iterable[str]) -> list[str]:
+    """The registry's order (the notes' order), not the file's sorted keys."""
+    rank = {name: index for index, name in enumerate(EXPERIMENTS)}
+    return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
+
+
 def _sections(run: RunResults) -> list[Section]:
     known = builders()
     sections = []
-    for name in run.manifest["experiments"]:
+    for name in ordered(run.manifest["experiments"]):
         document = run.experiments.get(name)
         if document is None:
             reason = (
@@ -63,7 +71,8 @@ def _sections(run: RunResults) -> list[Section]:
 
 def _method(run: RunResults) -> dict[str, Any]:
     rows = []
-    for name, document in run.experiments.items():
+    for name in ordered(run.experiments):
+        document = run.experiments[name]
         config = document["config"]
         conditions = document["conditions"]
         rows.append(
