@@ -19,6 +19,7 @@ EXPERIMENTS: dict[str, str] = {
     "step_overhead": "experiments.step_overhead",
     "memory_breakdown": "experiments.memory_breakdown",
     "batch_size_scaling": "experiments.batch_size_scaling",
+    "mixed_precision": "experiments.mixed_precision",
 }
 
 

@@ -50,6 +50,8 @@ ISA_FLAGS = (
     "amx_bf16",
     "amx_tile",
     "amx_int8",
+    "avx512_fp16",
+    "amx_fp16",
     "avx_vnni",
     "neon",
     "asimd",

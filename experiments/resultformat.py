@@ -387,6 +387,43 @@ DATA_SPECS["batch_size_scaling"] = {
     },
 }
 
+DATA_SPECS["mixed_precision"] = {
+    "init_scale": NUMBER,
+    "per_device": [
+        {
+            "device": str,
+            "device_name": str,
+            "simulated": bool,
+            "workloads": [
+                {
+                    "workload": str,
+                    "description": str,
+                    "steps": int,
+                    "batch": int,
+                    "modes": [
+                        {
+                            "mode": str,
+                            "unsupported": OPT_STR,
+                            "scaler_used": bool,
+                            "warmup_s": [NUMBER],
+                            "step_s": [NUMBER],
+                            "summary": SUMMARY_SPEC,
+                            "memory": Nullable(_BUCKET_BYTES),
+                            "final_loss": OPT_NUMBER,
+                            "accuracy": OPT_NUMBER,
+                            "max_parameter_difference": OPT_NUMBER,
+                            "max_loss_difference": OPT_NUMBER,
+                            "skipped_steps": (int, None),
+                            "final_scale": OPT_NUMBER,
+                            "nonfinite_losses": (int, None),
+                        }
+                    ],
+                }
+            ],
+        }
+    ],
+}
+
 KIND_SPECS: dict[str, Spec] = {
     "run": RUN_SPEC,
     "environment": ENVIRONMENT_SPEC,

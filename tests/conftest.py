@@ -29,6 +29,9 @@ FAST_OVERRIDES = {
     "batch_size_scaling.quality_batches": "4,256",
     "batch_size_scaling.quality_epochs": "1",
     "batch_size_scaling.confirm_cap": "256",
+    "mixed_precision.workloads": "iris,digits",
+    "mixed_precision.steps": "20,20",
+    "mixed_precision.repeats": "2",
 }
 FAST = [arg for key, value in FAST_OVERRIDES.items() for arg in ("--set", f"{key}={value}")]
 

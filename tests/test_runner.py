@@ -28,6 +28,7 @@ def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
         "environment.json",
         "logging_interval.json",
         "memory_breakdown.json",
+        "mixed_precision.json",
         "run.json",
         "step_overhead.json",
     ]

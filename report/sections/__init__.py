@@ -40,6 +40,7 @@ def builders() -> dict[str, Builder]:
         cpu_vs_gpu,
         logging_interval,
         memory_breakdown,
+        mixed_precision,
         step_overhead,
     )
 
@@ -49,4 +50,5 @@ def builders() -> dict[str, Builder]:
         "step_overhead": step_overhead.build,
         "memory_breakdown": memory_breakdown.build,
         "batch_size_scaling": batch_size_scaling.build,
+        "mixed_precision": mixed_precision.build,
     }
