@@ -60,6 +60,13 @@ def render(session: nox.Session) -> None:
 
 
 @nox.session
+def diff(session: nox.Session) -> None:
+    """Compare runs: nox -s diff -- results/A/<run> results/B/<run> [--fail-on-regression]."""
+    session.install("-e", ".")
+    session.run("python", "-m", "report", "diff", *session.posargs)
+
+
+@nox.session
 def report(session: nox.Session) -> None:
     """Run the experiments, then render report.html and report.pdf into the run folder."""
     _install_runner(session)

@@ -375,3 +375,30 @@ def lines(
         axes.set_ylabel(y_label)
         axes.legend(loc="best", frameon=False)
         return to_data_uri(figure)
+
+
+def ratio_dots(
+    labels: Sequence[str], ratios: Sequence[float], intervals: Sequence[tuple[float, float]]
+) -> str:
+    """Ratio to the baseline per metric, with its 95 % interval; 1 = no change (log scale)."""
+    with _style():
+        figure, axes = plt.subplots(figsize=(6.4, 0.6 + 0.22 * len(labels)))
+        positions = list(range(len(labels)))[::-1]
+        low = [r - i[0] for r, i in zip(ratios, intervals, strict=True)]
+        high = [i[1] - r for r, i in zip(ratios, intervals, strict=True)]
+        axes.errorbar(
+            ratios,
+            positions,
+            xerr=[low, high],
+            fmt="o",
+            color="#1b1b1b",
+            markersize=3,
+            capsize=2,
+            linewidth=0.8,
+        )
+        axes.axvline(1.0, color="#5a5a5a", linestyle="--", linewidth=0.8)
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}×"))
+        axes.set_yticks(positions, list(labels), fontsize=6)
+        axes.set_xlabel("median time of this run ÷ baseline (right of 1× = slower)")
+        axes.grid(axis="y", visible=False)
+        return to_data_uri(figure)

@@ -1,0 +1,228 @@
+"""Comparing runs across machines: what differs in the machines, and which timings differ
+for real (a rank test on the raw repeats and a minimum ratio must both agree)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from experiments import EXPERIMENTS
+from experiments.resultformat import ENVIRONMENT_FILE, RUN_FILE, ResultFormatError, read_document
+from report.load import load_run
+from report.stats import Comparison, compare
+
+# Machine facts that identify hardware and software; anything else (clocks now, free
+# memory, temperatures) is volatile and listed apart.
+IDENTITY_PREFIXES = (
+    "cpu.model",
+    "cpu.vendor",
+    "cpu.architecture",
+    "cpu.microarchitecture",
+    "cpu.physical_cores",
+    "cpu.logical_threads",
+    "cpu.isa",
+    "cpu.caches",
+    "cpu.torch_cpu_capability",
+    "memory.total_bytes",
+    "gpus",
+    "gpu_driver",
+    "torch",
+    "python",
+    "os.system",
+    "os.release",
+    "env",
+)
+VOLATILE = ("start", "end", "frequency_mhz.current", "available_bytes")
+
+
+class DiffRefused(Exception):
+    """Runs that cannot be compared; the text says why in one line."""
+
+
+@dataclass(frozen=True)
+class RunInput:
+    label: str
+    run_id: str
+    path: Path
+    environment: dict[str, Any] | None
+    experiments: dict[str, dict[str, Any]]
+
+
+def load_input(path: Path) -> RunInput:
+    """A run folder, or a single experiment file (its folder's environment.json if present)."""
+    if path.is_dir():
+        run = load_run(path)
+        return RunInput(
+            run.manifest["label"], run.manifest["run_id"], path, run.environment, run.experiments
+        )
+    document = read_document(path, "experiment")
+    environment_path = path.parent / ENVIRONMENT_FILE
+    environment = (
+        read_document(environment_path, "environment") if environment_path.exists() else None
+    )
+    label, run_id = path.parent.parent.name or "?", path.parent.name or "?"
+    if (path.parent / RUN_FILE).exists():
+        manifest = read_document(path.parent / RUN_FILE, "run")
+        label, run_id = manifest["label"], manifest["run_id"]
+    return RunInput(label, run_id, path, environment, {document["experiment"]: document})
+
+
+def _flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key in sorted(value):
+            yield from _flatten(value[key], f"{prefix}.{key}" if prefix else key)
+    elif isinstance(value, list) and value and isinstance(value[0], dict):
+        for index, item in enumerate(value):
+            yield from _flatten(item, f"{prefix}[{index}]")
+    else:
+        yield prefix, value
+
+
+def machine_differences(runs: Sequence[RunInput]) -> dict[str, list[dict[str, Any]]]:
+    """Fields whose values differ between the runs, identity and volatile apart."""
+    flat = [dict(_flatten(r.environment)) if r.environment else {} for r in runs]
+    keys = sorted(set().union(*flat))
+    identity, volatile = [], []
+    for key in keys:
+        values = [f.get(key) for f in flat]
+        if len({repr(v) for v in values}) == 1:
+            continue
+        row = {"field": key, "values": values}
+        leaf = key.split(".", 1)[-1]
+        if any(part in key for part in VOLATILE) or leaf in VOLATILE:
+            volatile.append(row)
+        elif key.startswith(IDENTITY_PREFIXES) and key not in ("schema_version", "kind"):
+            identity.append(row)
+    return {"identity": identity, "volatile": volatile}
+
+
+def timing_metrics(document: dict[str, Any]) -> dict[str, list[float]]:
+    """Each experiment's raw repeated timings, by a name that matches across machines."""
+    if document["status"] != "ok":
+        return {}
+    data, name = document["data"], document["experiment"]
+    metrics: dict[str, list[float]] = {}
+    if name == "cpu_vs_gpu":
+        for e in data["iris"]["per_device"]:
+            metrics[f"Iris loop, {e['device']}"] = e["times_s"]
+        for e in data["crossover"]["per_device"]:
+            for p in e["points"]:
+                metrics[f"step at N = {p['size']}, {e['device']}"] = p["step_s"]
+    elif name == "logging_interval":
+        for e in data["per_device"]:
+            for v in e["variants"]:
+                label = f"every {v['every']}" if v["every"] else "read once"
+                metrics[f"{label}, {e['device']}"] = v["times_s"]
+    elif name == "step_overhead":
+        for e in data["per_device"]:
+            for v in e["variants"]:
+                if v["step_s"]:
+                    metrics[f"{v['variant']}, {e['device']}"] = v["step_s"]
+    elif name == "batch_size_scaling":
+        for e in data["per_device"]:
+            for p in e["points"]:
+                metrics[f"epoch at batch {p['batch']}, {e['device']}"] = p["epoch_s"]
+    elif name == "mixed_precision":
+        for e in data["per_device"]:
+            for w in e["workloads"]:
+                for m in w["modes"]:
+                    if m["step_s"]:
+                        metrics[f"{w['workload']} {m['mode']}, {e['device']}"] = m["step_s"]
+    return metrics
+
+
+@dataclass
+class Row:
+    experiment: str
+    metric: str
+    baseline: list[float]
+    other: list[float]
+    comparison: Comparison
+
+
+@dataclass
+class DiffResult:
+    runs: list[RunInput]
+    baseline: int
+    machines: dict[str, list[dict[str, Any]]]
+    rows: dict[int, list[Row]] = field(default_factory=dict)  # by index of the other run
+    only_in_some: list[str] = field(default_factory=list)
+    config_differences: list[str] = field(default_factory=list)
+
+    @property
+    def regressions(self) -> list[Row]:
+        return [r for rows in self.rows.values() for r in rows if r.comparison.verdict == "slower"]
+
+
+def _config_differences(runs: Sequence[RunInput], name: str) -> list[str]:
+    configs = [r.experiments[name]["config"] for r in runs if name in r.experiments]
+    keys = sorted(set().union(*configs))
+    return [
+        f"{name}.{key}: " + " vs ".join(repr(c.get(key)) for c in configs)
+        for key in keys
+        if len({repr(c.get(key)) for c in configs}) > 1
+    ]
+
+
+def diff(
+    runs: Sequence[RunInput],
+    *,
+    baseline: int = 0,
+    alpha: float = 0.01,
+    min_ratio: float = 1.05,
+    force: bool = False,
+) -> DiffResult:
+    if len(runs) < 2:
+        raise DiffRefused("give at least two runs to compare")
+    if not 0 <= baseline < len(runs):
+        raise DiffRefused(
+            f"--baseline {baseline}: there are {len(runs)} runs (0 … {len(runs) - 1})"
+        )
+    names = [n for n in EXPERIMENTS if any(n in r.experiments for r in runs)]
+    result = DiffResult(list(runs), baseline, machine_differences(runs))
+    for name in names:
+        present = [r for r in runs if name in r.experiments]
+        if len(present) < len(runs):
+            missing = ", ".join(r.label for r in runs if name not in r.experiments)
+            result.only_in_some.append(f"{name} (missing in {missing})")
+        result.config_differences += _config_differences(present, name)
+    if result.config_differences and not force:
+        raise DiffRefused(
+            "different experiment settings, so timings are not comparable ("
+            + "; ".join(result.config_differences)
+            + "); --force compares anyway"
+        )
+    base = runs[baseline]
+    for index, run in enumerate(runs):
+        if index == baseline:
+            continue
+        rows = []
+        for name in names:
+            if name not in base.experiments or name not in run.experiments:
+                continue
+            ours = timing_metrics(base.experiments[name])
+            theirs = timing_metrics(run.experiments[name])
+            for metric in ours:
+                if metric in theirs:
+                    rows.append(
+                        Row(
+                            name,
+                            metric,
+                            ours[metric],
+                            theirs[metric],
+                            compare(ours[metric], theirs[metric], alpha=alpha, min_ratio=min_ratio),
+                        )
+                    )
+        result.rows[index] = rows
+    return result
+
+
+def load_inputs(paths: Sequence[Path]) -> list[RunInput]:
+    runs = []
+    for path in paths:
+        if not path.exists():
+            raise ResultFormatError(path, "", "no such run folder or file")
+        runs.append(load_input(path))
+    return runs
