@@ -154,3 +154,14 @@ def test_reading_results_needs_no_torch() -> None:
         "assert 'torch' not in sys.modules, 'report imported torch'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_a_failed_experiment_still_gets_its_section(quick_run: Path, tmp_path: Path) -> None:
+    run_dir = _copy(quick_run, tmp_path)
+    path = run_dir / "step_overhead.json"
+    document = resultformat.read_document(path)
+    document.update(status="failed", reason="RuntimeError: out of luck", data=None)
+    resultformat.write_document(path, document)
+    html = render_html(load_run(run_dir))
+    assert "<strong>failed:</strong> RuntimeError: out of luck" in html
+    assert "Step overhead: where a tiny training step" in html

@@ -27,6 +27,20 @@ class Section:
 Builder = Callable[[dict[str, Any], RunResults], Section]
 
 
+def unfinished(document: dict[str, Any], title: str, template: str) -> Section | None:
+    """The section of a skipped or failed experiment: its status and reason, nothing else."""
+    if document["status"] == "ok":
+        return None
+    return Section(
+        document["experiment"],
+        title,
+        document["status"],
+        document["reason"],
+        template,
+        {"config": document["config"]},
+    )
+
+
 def device_label(entry: dict[str, Any]) -> str:
     """How a measured device is named in tables and legends."""
     kind = "CPU" if entry["device"] == "cpu" else entry["device"]

@@ -7,22 +7,15 @@ from typing import Any
 from report import plots
 from report.formatting import byte_size, number, percent
 from report.load import RunResults
-from report.sections import Section, device_label
+from report.sections import Section, device_label, unfinished
 
 TEMPLATE = "sections/batch_size_scaling.html.j2"
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
     title = "Batch size: speed, memory and the largest batch that fits"
-    if document["status"] != "ok":
-        return Section(
-            "batch_size_scaling",
-            title,
-            document["status"],
-            document["reason"],
-            TEMPLATE,
-            {"config": document["config"]},
-        )
+    if (section := unfinished(document, title, TEMPLATE)) is not None:
+        return section
     data = document["data"]
     devices = []
     for entry in data["per_device"]:

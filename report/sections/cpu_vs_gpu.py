@@ -7,7 +7,7 @@ from typing import Any
 from report import plots, reference
 from report.formatting import duration, number, ratio
 from report.load import RunResults
-from report.sections import Section, device_label
+from report.sections import Section, device_label, unfinished
 
 
 def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
@@ -117,15 +117,8 @@ def _timing_plot(rows: list[dict[str, Any]], iris: dict[str, Any]) -> str:
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
     title = "CPU vs GPU on Iris"
-    if document["status"] != "ok":
-        return Section(
-            "cpu_vs_gpu",
-            title,
-            document["status"],
-            document["reason"],
-            "sections/cpu_vs_gpu.html.j2",
-            {"config": document["config"]},
-        )
+    if (section := unfinished(document, title, "sections/cpu_vs_gpu.html.j2")) is not None:
+        return section
     iris = document["data"]["iris"]
     rows = _iris_rows(iris)
     cpu = rows[0]

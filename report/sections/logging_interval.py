@@ -7,7 +7,7 @@ from typing import Any
 from report import plots, reference
 from report.formatting import duration
 from report.load import RunResults
-from report.sections import Section, device_label
+from report.sections import Section, device_label, unfinished
 
 TEMPLATE = "sections/logging_interval.html.j2"
 
@@ -53,15 +53,8 @@ def _device_view(entry: dict[str, Any], epochs: int) -> dict[str, Any]:
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
     title = "Logging interval: what each loss.item() costs"
-    if document["status"] != "ok":
-        return Section(
-            "logging_interval",
-            title,
-            document["status"],
-            document["reason"],
-            TEMPLATE,
-            {"config": document["config"]},
-        )
+    if (section := unfinished(document, title, TEMPLATE)) is not None:
+        return section
     data = document["data"]
     devices = [_device_view(e, data["epochs"]) for e in data["per_device"]]
     context = {

@@ -7,7 +7,7 @@ from typing import Any
 from report import plots
 from report.formatting import byte_size, number, percent
 from report.load import RunResults
-from report.sections import Section, device_label
+from report.sections import Section, device_label, unfinished
 
 TEMPLATE = "sections/memory_breakdown.html.j2"
 
@@ -64,15 +64,8 @@ def _model_view(entries: list[dict[str, Any]], buckets: list[str]) -> dict[str, 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
     title = "Where memory goes"
-    if document["status"] != "ok":
-        return Section(
-            "memory_breakdown",
-            title,
-            document["status"],
-            document["reason"],
-            TEMPLATE,
-            {"config": document["config"]},
-        )
+    if (section := unfinished(document, title, TEMPLATE)) is not None:
+        return section
     data = document["data"]
     devices: list[dict[str, Any]] = []
     for entry in data["per_device"]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from report.formatting import percent, ratio
 from report.load import RunResults
-from report.sections import Section, device_label
+from report.sections import Section, device_label, unfinished
 
 TEMPLATE = "sections/mixed_precision.html.j2"
 
@@ -107,15 +107,8 @@ def _claims(rows: list[dict[str, Any]], environment: dict[str, Any]) -> list[dic
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
     title = "Mixed precision: FP16 and BF16 against FP32"
-    if document["status"] != "ok":
-        return Section(
-            "mixed_precision",
-            title,
-            document["status"],
-            document["reason"],
-            TEMPLATE,
-            {"config": document["config"]},
-        )
+    if (section := unfinished(document, title, TEMPLATE)) is not None:
+        return section
     data = document["data"]
     devices = []
     for entry in data["per_device"]:

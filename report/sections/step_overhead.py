@@ -7,7 +7,7 @@ from typing import Any
 from report import plots
 from report.formatting import duration, percent, ratio
 from report.load import RunResults
-from report.sections import Section, device_label
+from report.sections import Section, device_label, unfinished
 
 TEMPLATE = "sections/step_overhead.html.j2"
 
@@ -76,15 +76,8 @@ def _why(run: RunResults, devices: list[dict[str, Any]]) -> dict[str, Any]:
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
     title = "Step overhead: where a tiny training step's time goes"
-    if document["status"] != "ok":
-        return Section(
-            "step_overhead",
-            title,
-            document["status"],
-            document["reason"],
-            TEMPLATE,
-            {"config": document["config"]},
-        )
+    if (section := unfinished(document, title, TEMPLATE)) is not None:
+        return section
     data = document["data"]
     devices = [_device_view(e, data["flops_per_step"]) for e in data["per_device"]]
     context = {
