@@ -152,6 +152,21 @@ class DiffResult:
     config_differences: list[str] = field(default_factory=list)
 
     @property
+    def busy(self) -> list[str]:
+        """Runs measured while other processes used the CPU: their timings say less."""
+        notes = []
+        for run in self.runs:
+            for name, document in run.experiments.items():
+                conditions = document["conditions"]
+                if conditions.get("busy_machine"):
+                    cores = conditions.get("other_processes_cpu_cores")
+                    notes.append(
+                        f"{run.label}: {name} ran while other processes used "
+                        f"{cores} CPU cores on average"
+                    )
+        return notes
+
+    @property
     def regressions(self) -> list[Row]:
         return [r for rows in self.rows.values() for r in rows if r.comparison.verdict == "slower"]
 

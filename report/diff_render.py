@@ -65,6 +65,8 @@ def terminal(result: DiffResult) -> str:
             lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
     for item in result.only_in_some:
         lines.append(f"only in some runs: {item}")
+    for item in result.busy:
+        lines.append(f"busy machine: {item}")
     return "\n".join(lines)
 
 
@@ -98,6 +100,8 @@ def markdown(result: DiffResult) -> str:
             out.append("| " + " | ".join(r) + " |")
     if result.only_in_some:
         out += ["", "Only in some runs: " + "; ".join(result.only_in_some)]
+    if result.busy:
+        out += ["", "Busy machine: " + "; ".join(result.busy)]
     out += [
         "",
         "Verdict: SLOWER/faster only when the Mann–Whitney U test on the raw repeats "
@@ -173,6 +177,7 @@ def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str
         "config_differences": result.config_differences,
         "loss_plot": _loss_plot(result, labels),
         "memory": _memory_table(result),
+        "busy": result.busy,
         **(context_extra or {}),
     }
     return jinja_environment().get_template("diff.html.j2").render(context)

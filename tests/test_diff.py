@@ -58,6 +58,11 @@ def test_fixtures_compare_machines_then_timings() -> None:
         for r in rows.values()
     )
     assert rows["step at N = 16, cpu"].comparison.verdict == "insufficient data"  # 3 repeats
+    assert any(
+        note.startswith("fixture-machine-b-busy: cpu_vs_gpu ran while other processes")
+        for note in result.busy
+    )
+    assert not any(note.startswith("fixture-machine-a") for note in result.busy)
     table = markdown(result)
     assert table.count("\n| cpu_vs_gpu | Iris loop, cpu |") == 1
 
