@@ -27,11 +27,9 @@ from typing import Any
 
 import psutil
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from torch import nn
 
-from experiments import memory
+from experiments import memory, workloads
 from experiments.devices import Device
 from experiments.harness import Case, RunContext, run_cases, seed_everything, set_threads
 from experiments.memory_breakdown import MODELS
@@ -262,14 +260,8 @@ def _speed(devices: list[Device], config: Config, ctx: RunContext) -> dict[str, 
 
 def _quality(config: Config, ctx: RunContext) -> dict[str, Any]:
     """Same number of samples seen, different batch sizes: fewer, smoother steps."""
-    features, labels = load_digits(return_X_y=True)
-    x_train, x_test, y_train, y_test = train_test_split(
-        features / 16.0, labels, test_size=0.2, random_state=42
-    )
-    xt = torch.tensor(x_train, dtype=torch.float32)
-    yt = torch.tensor(y_train, dtype=torch.int64)
-    xv = torch.tensor(x_test, dtype=torch.float32)
-    yv = torch.tensor(y_test, dtype=torch.int64)
+    split = workloads.digits()
+    xt, yt, xv, yv = split.x_train, split.y_train, split.x_test, split.y_test
     budget = config.quality_epochs * len(xt)
     points = []
     for batch in config.quality_batches:

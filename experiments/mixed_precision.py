@@ -26,8 +26,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from sklearn.datasets import load_digits
-from sklearn.model_selection import train_test_split
 from torch import nn
 
 from experiments import memory, workloads
@@ -141,16 +139,8 @@ def dataset(workload: Workload, seed: int, samples: int) -> Dataset:
         iris = workloads.iris()
         return Dataset(iris.x_train, iris.y_train, iris.x_test, iris.y_test)
     if workload.data == "digits":
-        features, labels = load_digits(return_X_y=True)
-        x_train, x_test, y_train, y_test = train_test_split(
-            features / 16.0, labels, test_size=0.2, random_state=42
-        )
-        return Dataset(
-            torch.tensor(x_train, dtype=torch.float32),
-            torch.tensor(y_train, dtype=torch.int64),
-            torch.tensor(x_test, dtype=torch.float32),
-            torch.tensor(y_test, dtype=torch.int64),
-        )
+        split = workloads.digits()
+        return Dataset(split.x_train, split.y_train, split.x_test, split.y_test)
     generator = torch.Generator().manual_seed(seed)
     return Dataset(
         torch.rand(samples, workload.widths[0], generator=generator),

@@ -195,7 +195,7 @@ def _graph(
     return Trainer(run, lambda: [p.detach() for p in model.parameters()])
 
 
-def build(variant: str, device: Device, data: workloads.IrisData, config: Config) -> Trainer:
+def build(variant: str, device: Device, data: workloads.Split, config: Config) -> Trainer:
     """A fresh, seeded trainer for one variant; raises where the device cannot run it."""
     seed_everything(config.seed)
     where = device.torch_device
@@ -305,7 +305,7 @@ def hook_check(hidden: int) -> dict[str, bool]:
 
 
 def _probe(
-    variant: str, device: Device, data: workloads.IrisData, config: Config
+    variant: str, device: Device, data: workloads.Split, config: Config
 ) -> tuple[float | None, str | None]:
     """Two steps on a throwaway trainer: the first-call time (compile included) or why not."""
     try:

@@ -6,15 +6,15 @@ import itertools
 from dataclasses import dataclass
 
 import torch
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_digits, load_iris
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
 from torch import nn
 
 
 @dataclass(frozen=True)
-class IrisData:
-    """Iris as the notes prepare it: 80/20 split, MinMaxScaler fitted on the training part."""
+class Split:
+    """A real data set split into training and test tensors (float32 features, int64 labels)."""
 
     x_train: torch.Tensor
     y_train: torch.Tensor
@@ -22,7 +22,8 @@ class IrisData:
     y_test: torch.Tensor
 
 
-def iris(split_seed: int = 42, test_size: float = 0.2) -> IrisData:
+def iris(split_seed: int = 42, test_size: float = 0.2) -> Split:
+    """Iris as the notes prepare it: 80/20 split, MinMaxScaler fitted on the training part."""
     features, labels = load_iris(return_X_y=True)
     x_train, x_test, y_train, y_test = train_test_split(
         features, labels, test_size=test_size, random_state=split_seed
@@ -30,7 +31,21 @@ def iris(split_seed: int = 42, test_size: float = 0.2) -> IrisData:
     scaler = MinMaxScaler()
     x_train = scaler.fit_transform(x_train)
     x_test = scaler.transform(x_test)
-    return IrisData(
+    return Split(
+        x_train=torch.tensor(x_train, dtype=torch.float32),
+        y_train=torch.tensor(y_train, dtype=torch.int64),
+        x_test=torch.tensor(x_test, dtype=torch.float32),
+        y_test=torch.tensor(y_test, dtype=torch.int64),
+    )
+
+
+def digits(split_seed: int = 42, test_size: float = 0.2) -> Split:
+    """scikit-learn's 8×8 digits (ships offline), pixels scaled from 0…16 to 0…1."""
+    features, labels = load_digits(return_X_y=True)
+    x_train, x_test, y_train, y_test = train_test_split(
+        features / 16.0, labels, test_size=test_size, random_state=split_seed
+    )
+    return Split(
         x_train=torch.tensor(x_train, dtype=torch.float32),
         y_train=torch.tensor(y_train, dtype=torch.int64),
         x_test=torch.tensor(x_test, dtype=torch.float32),
