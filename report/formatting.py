@@ -66,6 +66,22 @@ def ratio(value: float | None) -> str:
     return f"{significant(value)}×"
 
 
+def versus(speedup: float | None) -> str:
+    """A speed-up (baseline time ÷ this time) as "2.00× faster" or "1.50× slower"."""
+    if _missing(speedup) or speedup == 0:
+        return MISSING
+    assert speedup is not None
+    return f"{ratio(speedup)} faster" if speedup >= 1 else f"{ratio(1 / speedup)} slower"
+
+
+def gflops(flop_per_s: float | None) -> str:
+    """A rate in GFLOP/s."""
+    if _missing(flop_per_s):
+        return MISSING
+    assert flop_per_s is not None
+    return f"{significant(flop_per_s / 1e9)} GFLOP/s"
+
+
 def number(value: float | None, digits: int = 4) -> str:
     if _missing(value):
         return MISSING
@@ -104,6 +120,8 @@ FILTERS: dict[str, Callable[..., str]] = {
     "bytes": byte_size,
     "percent": percent,
     "ratio": ratio,
+    "versus": versus,
+    "gflops": gflops,
     "number": number,
     "flops": flops,
     "frequency": frequency,

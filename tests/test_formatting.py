@@ -25,3 +25,10 @@ def test_other_units() -> None:
     assert f.number(40800) == "40,800"
     assert f.flops(68_300_000) == "68.3 MFLOP"
     assert f.frequency(2596.1) == "2.60 GHz"
+
+
+def test_speed_comparisons_read_both_ways() -> None:
+    assert f.versus(2.0) == "2.00× faster"
+    assert f.versus(0.5) == "2.00× slower"
+    assert f.versus(None) == "—"
+    assert f.gflops(96_400_000_000) == "96.4 GFLOP/s"

@@ -125,8 +125,11 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     accelerators = rows[1:]
     real_gpus = [r for r in accelerators if not r["simulated"]]
     crossover = _crossover(document["data"]["crossover"])
+    for row in rows:
+        row["notes_length_s"] = row["per_epoch_s"] * reference.IRIS_TIMINGS[0].epochs
     for row in accelerators:
         row["vs_cpu"] = row["summary"]["median"] / cpu["summary"]["median"]
+        row["speedup"] = cpu["summary"]["median"] / row["summary"]["median"]
     reference_rows = [
         {
             "source": p.source,
@@ -157,6 +160,7 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         "gpu_measured": bool(real_gpus),
         "reference_rows": reference_rows,
         "notes_epochs": reference.IRIS_TIMINGS[0].epochs,
+        "notes_gpu_vs_cpu": reference.IRIS_TIMINGS[1].seconds / reference.IRIS_TIMINGS[0].seconds,
         "checkpoints": _checkpoints(iris),
         "loss_plot": plots.loss_curves(series, printed, "notes 000 (printed; unseeded)"),
         "timing_plot": _timing_plot(rows, iris),

@@ -89,6 +89,8 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         "mnist": mnist,
         "notes_mnist_text": NOTES_MNIST_PARAMETER_TEXT,
         "notes_mnist_kb": NOTES_MNIST_PARAMETER_KB,
+        "mnist_bytes": mnist["parameter_count"] * 4 if mnist else None,
+        "mnist_kb": mnist["parameter_count"] * 4 / 1000 if mnist else None,
     }
     findings = []
     if mnist:
