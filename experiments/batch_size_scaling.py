@@ -23,13 +23,14 @@ import gc
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import psutil
 import torch
 from torch import nn
 
-from experiments import memory, workloads
+from experiments import datasets, memory, workloads
 from experiments.devices import Device
 from experiments.harness import Case, RunContext, run_cases, seed_everything, set_threads
 from experiments.memory_breakdown import MODELS
@@ -59,6 +60,7 @@ class Config:
     quality_batches: tuple[int, ...] = (1, 4, 16, 64, 256, 1024)  # batch sizes trained on digits
     quality_epochs: int = 20  # sample budget = this × training rows, for every batch size
     quality_lr: float = 0.05  # SGD learning rate on digits, the same for every batch size
+    data_dir: str = ""  # a local copy of MNIST / CIFAR-10 to time on (see experiments.datasets)
 
     def __post_init__(self) -> None:
         if self.model not in MODELS:
@@ -92,14 +94,16 @@ def batch_sizes(config: Config) -> list[int]:
 
 
 def _model_and_data(
-    device: Device, config: Config, batch: int
+    device: Device, config: Config, batch: int, images: datasets.ImageData | None = None
 ) -> tuple[nn.Module, torch.optim.Optimizer, torch.Tensor, torch.Tensor]:
     sample_shape, widths = MODELS[config.model]
     seed_everything(config.seed)
     model = memory.MlpShape(widths).build().to(device.torch_device)
     optimizer = memory.make_optimizer(config.optimizer, model.parameters(), config.lr)
-    # Made on the device itself: a search's huge batches must never pass through host RAM.
     where = device.torch_device
+    if images is not None:  # the user's real data, the first `batch` training samples
+        return model, optimizer, images.x_train[:batch].to(where), images.y_train[:batch].to(where)
+    # Made on the device itself: a search's huge batches must never pass through host RAM.
     generator = torch.Generator(device=where).manual_seed(config.seed)
     x = torch.rand((batch, *sample_shape), generator=generator, device=where)
     y = torch.randint(0, widths[-1], (batch,), generator=generator, device=where)
@@ -209,14 +213,31 @@ def _limit(device: Device, config: Config, fit: dict[str, Any]) -> dict[str, Any
     }
 
 
-def _speed(devices: list[Device], config: Config, ctx: RunContext) -> dict[str, list[Any]]:
+def real_images(config: Config) -> datasets.ImageData | None:
+    """The user's local copy of the model's data set, if `data_dir` names one."""
+    if not config.data_dir:
+        return None
+    loader = datasets.LOADERS.get(config.model)
+    if loader is None:
+        raise ValueError(f"data_dir is set but {config.model} has no real data set")
+    images = loader(Path(config.data_dir))
+    if images.x_train.shape[0] < config.samples_per_epoch:
+        raise ValueError(f"{images.source}: fewer training samples than samples_per_epoch")
+    return images
+
+
+def _speed(
+    devices: list[Device], config: Config, ctx: RunContext, images: datasets.ImageData | None
+) -> dict[str, list[Any]]:
     sizes = batch_sizes(config)
     cases = [Case(d, b, f"{d.name}, batch {b}") for d in devices for b in sizes]
     criterion = nn.CrossEntropyLoss()
 
     def prepare(case: Case[int]) -> Callable[[], list[float]]:
         batch = case.variant
-        model, optimizer, x, y = _model_and_data(case.device, config, config.samples_per_epoch)
+        model, optimizer, x, y = _model_and_data(
+            case.device, config, config.samples_per_epoch, images
+        )
         steps = config.samples_per_epoch // batch
 
         def epoch() -> list[float]:
@@ -310,7 +331,8 @@ def _quality(config: Config, ctx: RunContext) -> dict[str, Any]:
 def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
     threads = config.threads or ctx.physical_cores
     set_threads(threads)
-    speed = _speed(devices, config, ctx)
+    images = real_images(config)
+    speed = _speed(devices, config, ctx, images)
     per_device = []
     for device in devices:
         ctx.progress.update(f"batch_size_scaling | {device.name} | peak memory per batch size")
@@ -334,6 +356,9 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         "model": config.model,
         "optimizer": config.optimizer,
         "samples_per_epoch": config.samples_per_epoch,
+        "data_source": images.source
+        if images
+        else f"synthetic tensors of {config.model}'s input shape and dtype",
         "threads": threads,
         "per_device": per_device,
         "quality": _quality(config, ctx),

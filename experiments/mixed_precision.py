@@ -23,11 +23,13 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
 
+from experiments import datasets as image_sets
 from experiments import memory, workloads
 from experiments.devices import Device
 from experiments.harness import (
@@ -106,6 +108,7 @@ class Config:
     threads: int = 0  # torch threads on the CPU; 0 = all physical cores
     init_scale: float = 65536.0  # GradScaler's starting scale (its default, 2**16)
     max_case_seconds: float = 60.0  # skip a mode whose runs would take longer (emulated fp16)
+    data_dir: str = ""  # a local MNIST copy for the notes' MNIST workload (experiments.datasets)
 
     def __post_init__(self) -> None:
         unknown = [w for w in self.workloads if w not in WORKLOADS]
@@ -132,21 +135,37 @@ class Dataset:
     y: torch.Tensor
     x_test: torch.Tensor | None
     y_test: torch.Tensor | None
+    source: str
 
 
-def dataset(workload: Workload, seed: int, samples: int) -> Dataset:
+def dataset(workload: Workload, seed: int, samples: int, data_dir: str = "") -> Dataset:
+    """The workload's data: real where it ships (Iris, digits) or the user has a local MNIST
+    copy (`data_dir`), else synthetic tensors of the right shape."""
     if workload.data == "iris":
         iris = workloads.iris()
-        return Dataset(iris.x_train, iris.y_train, iris.x_test, iris.y_test)
+        return Dataset(iris.x_train, iris.y_train, iris.x_test, iris.y_test, "Iris (scikit-learn)")
     if workload.data == "digits":
         split = workloads.digits()
-        return Dataset(split.x_train, split.y_train, split.x_test, split.y_test)
+        return Dataset(
+            split.x_train, split.y_train, split.x_test, split.y_test, "digits (scikit-learn)"
+        )
+    if data_dir and workload.widths[0] == 784:
+        mnist = image_sets.load_mnist(Path(data_dir))
+        # the notes' transform: ToTensor() then Normalize((0.5,), (0.5,))
+        return Dataset(
+            (mnist.x_train - 0.5) / 0.5,
+            mnist.y_train,
+            (mnist.x_test - 0.5) / 0.5,
+            mnist.y_test,
+            mnist.source,
+        )
     generator = torch.Generator().manual_seed(seed)
     return Dataset(
         torch.rand(samples, workload.widths[0], generator=generator),
         torch.randint(0, workload.widths[-1], (samples,), generator=generator),
         None,
         None,
+        "synthetic tensors of the input shape (no accuracy)",
     )
 
 
@@ -235,7 +254,9 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
     set_threads(config.threads or ctx.physical_cores)
     steps = dict(zip(config.workloads, config.steps, strict=True))
     datasets = {
-        name: dataset(WORKLOADS[name], config.seed, max(WORKLOADS[name].batch * 8, 512))
+        name: dataset(
+            WORKLOADS[name], config.seed, max(WORKLOADS[name].batch * 8, 512), config.data_dir
+        )
         for name in config.workloads
     }
     unsupported: dict[tuple[str, str, str], str] = {}
@@ -341,6 +362,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                 {
                     "workload": name,
                     "description": workload.description,
+                    "data_source": datasets[name].source,
                     "steps": steps[name],
                     "batch": workload.batch,
                     "modes": modes,

@@ -344,6 +344,7 @@ DATA_SPECS["batch_size_scaling"] = {
     "model": str,
     "optimizer": str,
     "samples_per_epoch": int,
+    "data_source?": str,
     "threads": int,
     "per_device": [
         {
@@ -398,6 +399,7 @@ DATA_SPECS["mixed_precision"] = {
                 {
                     "workload": str,
                     "description": str,
+                    "data_source?": str,
                     "steps": int,
                     "batch": int,
                     "modes": [
