@@ -220,7 +220,7 @@ def real_images(config: Config) -> datasets.ImageData | None:
     loader = datasets.LOADERS.get(config.model)
     if loader is None:
         raise ValueError(f"data_dir is set but {config.model} has no real data set")
-    images = loader(Path(config.data_dir))
+    images = loader(Path(config.data_dir).expanduser())
     if images.x_train.shape[0] < config.samples_per_epoch:
         raise ValueError(f"{images.source}: fewer training samples than samples_per_epoch")
     return images

@@ -150,7 +150,7 @@ def dataset(workload: Workload, seed: int, samples: int, data_dir: str = "") -> 
             split.x_train, split.y_train, split.x_test, split.y_test, "digits (scikit-learn)"
         )
     if data_dir and workload.widths[0] == 784:
-        mnist = image_sets.load_mnist(Path(data_dir))
+        mnist = image_sets.load_mnist(Path(data_dir).expanduser())
         # the notes' transform: ToTensor() then Normalize((0.5,), (0.5,))
         return Dataset(
             (mnist.x_train - 0.5) / 0.5,
