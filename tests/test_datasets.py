@@ -93,8 +93,9 @@ def test_mixed_precision_measures_accuracy_on_a_local_mnist(tmp_path: Path) -> N
     from experiments import mixed_precision as mp
 
     write_mnist(tmp_path, 300, 50, compress=False)
-    config = mp.Config(workloads=("notes_mnist",), steps=(5,), modes=("fp32",), repeats=1,
-                       data_dir=str(tmp_path))
+    config = mp.Config(
+        workloads=("notes_mnist",), steps=(5,), modes=("fp32",), repeats=1, data_dir=str(tmp_path)
+    )
     ctx = RunContext(progress=Progress(stream=io.StringIO()), physical_cores=1)
     workload = mp.run(config, [CpuDevice()], ctx)["per_device"][0]["workloads"][0]
     assert workload["data_source"].startswith("MNIST from ")
