@@ -259,5 +259,11 @@ class RunContext:
     physical_cores: int
 
 
+def error_reason(error: BaseException) -> str:
+    """One line for a result file: the exception's type and the first line of its message."""
+    lines = str(error).splitlines()
+    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+
+
 class Skipped(Exception):
     """Raised by an experiment that cannot run here; the message is the reason shown."""

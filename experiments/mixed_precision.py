@@ -35,6 +35,7 @@ from experiments.devices import Device
 from experiments.harness import (
     Case,
     RunContext,
+    error_reason,
     run_cases,
     seed_everything,
     set_threads,
@@ -228,7 +229,7 @@ def _probe(
         trainer = make_trainer(workload, mode, device, data, 1, config)
         elapsed, _ = time_once(device, trainer)
     except Exception as error:  # the device or build cannot run this mode
-        return f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        return error_reason(error)
     projected = elapsed * steps * (config.warmup + config.repeats)
     if projected > config.max_case_seconds:
         return (

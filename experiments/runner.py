@@ -27,7 +27,14 @@ from typing import Any
 import experiments
 from experiments import environment as machine
 from experiments.devices import Device, available_devices
-from experiments.harness import LoadMonitor, Progress, RunContext, Skipped, numeric_settings
+from experiments.harness import (
+    LoadMonitor,
+    Progress,
+    RunContext,
+    Skipped,
+    error_reason,
+    numeric_settings,
+)
 from experiments.resultformat import (
     ENVIRONMENT_FILE,
     LAST_RUN_FILE,
@@ -186,7 +193,7 @@ def _run_one(name: str, config: Any, devices: list[Device], ctx: RunContext) -> 
         raise
     except Exception as error:
         traceback.print_exc()
-        status, reason = "failed", f"{type(error).__name__}: {error}"
+        status, reason = "failed", error_reason(error)
     conditions = {**settings_at_start, **monitor.stop()}
     return {
         "schema_version": SCHEMA_VERSION,

@@ -35,6 +35,7 @@ from experiments.devices import Device
 from experiments.harness import (
     Case,
     RunContext,
+    error_reason,
     run_cases,
     seed_everything,
     set_threads,
@@ -312,7 +313,7 @@ def _probe(
         trainer = build(variant, device, data, config)
         elapsed, _ = time_once(device, lambda: trainer.run(2))
     except Exception as error:  # a variant this device or build cannot run is a finding
-        return None, f"{type(error).__name__}: {str(error).splitlines()[0] if str(error) else ''}"
+        return None, error_reason(error)
     return elapsed, None
 
 

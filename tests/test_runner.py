@@ -212,3 +212,27 @@ def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
     manifest = resultformat.read_document(run_dir / "run.json", "run")
     assert manifest["status"] == "incomplete"
     assert manifest["experiments"]["cpu_vs_gpu"]["status"] == "pending"
+
+
+def test_a_skipped_experiment_records_its_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from experiments.harness import Skipped
+
+    _fake_experiments(monkeypatch, interrupt_in=None)
+
+    def skip(config: Any, devices: Any, ctx: Any) -> dict[str, Any]:
+        raise Skipped("no CUDA device")
+
+    experiments.load("second").__dict__["run"] = skip
+    run_dir, manifest, environment, configs = runner.start_run(tmp_path, profile="quick")
+    runner.execute(run_dir, manifest, environment, configs, [CpuDevice()], Progress(enabled=False))
+    skipped = resultformat.read_document(run_dir / "second.json", "experiment")
+    assert (skipped["status"], skipped["reason"], skipped["data"]) == (
+        "skipped",
+        "no CUDA device",
+        None,
+    )
+    stored = resultformat.read_document(run_dir / "run.json", "run")
+    assert stored["experiments"]["second"]["status"] == "skipped"
+    assert stored["experiments"]["first"]["status"] == "ok"
