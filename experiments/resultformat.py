@@ -260,6 +260,8 @@ DATA_SPECS["logging_interval"] = {
                     "intervals": [int],
                     "median_spread_s": NUMBER,
                     "pooled_sd_s": NUMBER,
+                    "p_value?": NUMBER,
+                    "alpha?": NUMBER,
                     "exceeds_noise": bool,
                 }
             ),

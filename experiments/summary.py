@@ -135,3 +135,47 @@ def linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:
         "slope_ci95": [slope - half, slope + half],
         "n": n,
     }
+
+
+def _chi2_survival(statistic: float, df: int) -> float:
+    """P(X >= statistic) for a chi-squared variable: 1 - regularized lower gamma, by series."""
+    if statistic <= 0:
+        return 1.0
+    s, x = df / 2, statistic / 2
+    term = total = 1.0 / s
+    n = 1
+    while term > total * 1e-15 and n < 10_000:
+        term *= x / (s + n)
+        total += term
+        n += 1
+    lower = math.exp(s * math.log(x) - x - math.lgamma(s)) * total
+    return max(0.0, min(1.0, 1.0 - lower))
+
+
+def kruskal_wallis_p(groups: Sequence[Sequence[float]]) -> float:
+    """p-value of the Kruskal–Wallis test: do these groups of repeats come from one
+    distribution? Rank-based, so one slow outlier cannot fake a difference (chi-squared
+    approximation, with the correction for ties)."""
+    if len(groups) < 2 or any(len(g) == 0 for g in groups):
+        raise ValueError("need at least two non-empty groups")
+    pooled = sorted((value, index) for index, group in enumerate(groups) for value in group)
+    total = len(pooled)
+    rank_sums = [0.0] * len(groups)
+    tie_term = 0.0
+    start = 0
+    while start < total:
+        end = start
+        while end + 1 < total and pooled[end + 1][0] == pooled[start][0]:
+            end += 1
+        rank = (start + end) / 2 + 1
+        tie_term += (end - start + 1) ** 3 - (end - start + 1)
+        for k in range(start, end + 1):
+            rank_sums[pooled[k][1]] += rank
+        start = end + 1
+    h = 12 / (total * (total + 1)) * sum(
+        r * r / len(g) for r, g in zip(rank_sums, groups, strict=True)
+    ) - 3 * (total + 1)
+    correction = 1 - tie_term / (total**3 - total) if total > 1 else 1.0
+    if correction <= 0:
+        return 1.0
+    return _chi2_survival(h / correction, len(groups) - 1)

@@ -65,6 +65,7 @@ def test_noise_verdict_compares_the_notes_intervals_with_the_spread() -> None:
     verdict = logging_interval._noise_verdict(quiet)
     assert verdict is not None and verdict["exceeds_noise"] is False
     assert verdict["median_spread_s"] == pytest.approx(0.0)
+    assert verdict["p_value"] > 0.5
     apart = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [9.0, 9.1, 9.2])]
     verdict = logging_interval._noise_verdict(apart)
     assert verdict is not None and verdict["exceeds_noise"] is True
@@ -82,3 +83,13 @@ def test_bad_intervals_are_refused() -> None:
         logging_interval.Config(epochs=100, intervals=(1, 1000))
     with pytest.raises(ValueError, match="two different"):
         logging_interval.Config(intervals=(5,))
+
+
+def test_kruskal_wallis_against_known_values() -> None:
+    from experiments.summary import _chi2_survival, kruskal_wallis_p
+
+    assert _chi2_survival(7.815, 3) == pytest.approx(0.05, abs=1e-4)  # table value
+    assert _chi2_survival(3.841, 1) == pytest.approx(0.05, abs=1e-4)
+    separated = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]
+    assert kruskal_wallis_p(separated) == pytest.approx(0.01556, abs=1e-4)  # H = 10.38, df 3
+    assert kruskal_wallis_p([[1, 5, 9], [2, 6, 10], [3, 7, 11], [4, 8, 12]]) > 0.5
