@@ -20,14 +20,16 @@ import time
 import torch
 from torch import nn
 
-from experiments import cpu_vs_gpu, workloads
-from experiments.devices import CpuDevice
-from experiments.harness import Progress, RunContext
+from experiments.core.devices import CpuDevice
+from experiments.core.harness import Progress, RunContext
+from experiments.suite import cpu_vs_gpu
+from experiments.suite.cpu_vs_gpu import measure
+from experiments.workloads import data as workload_data
 
 
 def notes_loop(epochs: int) -> float:
     """Seeds 000/001, flattened back into lines: data, model, loop, time.time()."""
-    data = workloads.iris()
+    data = workload_data.iris()
     x_train, y_train = data.x_train, data.y_train
     torch.manual_seed(0)
     model = nn.Sequential(nn.Linear(4, 10), nn.ReLU(), nn.Linear(10, 3))
@@ -50,7 +52,7 @@ def notes_loop(epochs: int) -> float:
 def harness_repeat(epochs: int, threads: int) -> float:
     config = cpu_vs_gpu.Config(epochs=epochs, repeats=1, warmup=1, threads=threads)
     ctx = RunContext(progress=Progress(stream=io.StringIO()), physical_cores=threads)
-    iris = cpu_vs_gpu._iris(config, [CpuDevice()], ctx)
+    iris = measure._iris(config, [CpuDevice()], ctx)
     return float(iris["per_device"][0]["times_s"][0])
 
 

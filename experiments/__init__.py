@@ -1,31 +1,17 @@
-"""Everything that measures. The registry is lazy on purpose.
+"""Everything that measures, in four rooms:
 
-`experiments.resultformat` must stay importable without torch (report/ reads
-results on machines that have none), so this package imports no experiment
-module until one is asked for.
+- `contract/`: the result format, its reader and upgrades, the experiment
+  declarations and the statistics both sides use (torch-free: `report/`
+  imports this and nothing else from here);
+- `core/`: the runner, the measuring harness, the device interface, the
+  machine probe and the reading of hardware names;
+- `workloads/`: the notes' data sets, networks and training loops;
+- `suite/`: the experiments, one folder each (a torch-free declaration and
+  the code that measures).
+
+Importing this package imports nothing else (and never torch).
 """
 
 from __future__ import annotations
 
-import importlib
-from types import ModuleType
-
-__version__ = "0.1.0"
-
-# name -> module. Adding an experiment adds one line here and touches no other.
-EXPERIMENTS: dict[str, str] = {
-    "cpu_vs_gpu": "experiments.cpu_vs_gpu",
-    "logging_interval": "experiments.logging_interval",
-    "step_overhead": "experiments.step_overhead",
-    "memory_breakdown": "experiments.memory_breakdown",
-    "batch_size_scaling": "experiments.batch_size_scaling",
-    "mixed_precision": "experiments.mixed_precision",
-}
-
-
-def load(name: str) -> ModuleType:
-    """The module of one experiment: `Config`, `PROFILES`, `TITLE` and `run`."""
-    if name not in EXPERIMENTS:
-        known = ", ".join(sorted(EXPERIMENTS))
-        raise KeyError(f"unknown experiment {name!r} (known: {known})")
-    return importlib.import_module(EXPERIMENTS[name])
+__version__ = "0.2.0"

@@ -1,5 +1,5 @@
 import sys
 
-from experiments.runner import main
+from experiments.core.cli import main
 
 sys.exit(main())

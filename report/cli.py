@@ -8,7 +8,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from experiments.resultformat import LAST_RUN_FILE, ResultFormatError, write_atomic
+from experiments.contract.format import LAST_RUN_FILE, ResultFormatError, write_atomic
 from report.load import load_run
 from report.render import html_to_pdf, render_html
 

@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from experiments import EXPERIMENTS
-from experiments.resultformat import ENVIRONMENT_FILE, RUN_FILE, ResultFormatError, read_document
+from experiments.contract import declaration
+from experiments.contract.declaration import Metric
+from experiments.contract.format import (
+    ENVIRONMENT_FILE,
+    RUN_FILE,
+    ResultFormatError,
+    read_document,
+)
+from report.i18n import _
 from report.load import load_run
 from report.stats import Comparison, compare
 
@@ -98,48 +105,31 @@ def machine_differences(runs: Sequence[RunInput]) -> dict[str, list[dict[str, An
     return {"identity": identity, "volatile": volatile}
 
 
-def timing_metrics(document: dict[str, Any]) -> dict[str, list[float]]:
-    """Each experiment's raw repeated timings, by a name that matches across machines."""
+def timing_metrics(document: dict[str, Any]) -> dict[str, Metric]:
+    """An experiment's raw repeated timings by a key that matches across machines, as its
+    declaration names them (the reader has already refused an undeclared experiment)."""
     if document["status"] != "ok":
         return {}
-    data, name = document["data"], document["experiment"]
-    metrics: dict[str, list[float]] = {}
-    if name == "cpu_vs_gpu":
-        for e in data["iris"]["per_device"]:
-            metrics[f"Iris loop, {e['device']}"] = e["times_s"]
-        for e in data["crossover"]["per_device"]:
-            for p in e["points"]:
-                metrics[f"step at N = {p['size']}, {e['device']}"] = p["step_s"]
-    elif name == "logging_interval":
-        for e in data["per_device"]:
-            for v in e["variants"]:
-                label = f"every {v['every']}" if v["every"] else "read once"
-                metrics[f"{label}, {e['device']}"] = v["times_s"]
-    elif name == "step_overhead":
-        for e in data["per_device"]:
-            for v in e["variants"]:
-                if v["step_s"]:
-                    metrics[f"{v['variant']}, {e['device']}"] = v["step_s"]
-    elif name == "batch_size_scaling":
-        for e in data["per_device"]:
-            for p in e["points"]:
-                metrics[f"epoch at batch {p['batch']}, {e['device']}"] = p["epoch_s"]
-    elif name == "mixed_precision":
-        for e in data["per_device"]:
-            for w in e["workloads"]:
-                for m in w["modes"]:
-                    if m["step_s"]:
-                        metrics[f"{w['workload']} {m['mode']}, {e['device']}"] = m["step_s"]
-    return metrics
+    metrics = declaration.get(document["experiment"]).metrics(document["data"])
+    return {metric.key: metric for metric in metrics}
+
+
+def metric_name(metric: Metric) -> str:
+    """How a metric is named to the reader: its label in the reader's language, the device."""
+    return f"{_(metric.label).format(**metric.params)}, {metric.device}"
 
 
 @dataclass
 class Row:
     experiment: str
-    metric: str
+    metric: Metric
     baseline: list[float]
     other: list[float]
     comparison: Comparison
+
+    @property
+    def name(self) -> str:
+        return metric_name(self.metric)
 
 
 @dataclass
@@ -195,7 +185,7 @@ def diff(
         raise DiffRefused(
             f"--baseline {baseline}: there are {len(runs)} runs (0 … {len(runs) - 1})"
         )
-    names = [n for n in EXPERIMENTS if any(n in r.experiments for r in runs)]
+    names = [n for n in declaration.names() if any(n in r.experiments for r in runs)]
     result = DiffResult(list(runs), baseline, machine_differences(runs))
     for name in names:
         present = [r for r in runs if name in r.experiments]
@@ -219,15 +209,16 @@ def diff(
                 continue
             ours = timing_metrics(base.experiments[name])
             theirs = timing_metrics(run.experiments[name])
-            for metric in ours:
-                if metric in theirs:
+            for key, metric in ours.items():
+                if key in theirs:
+                    mine, other = list(metric.values), list(theirs[key].values)
                     rows.append(
                         Row(
                             name,
                             metric,
-                            ours[metric],
-                            theirs[metric],
-                            compare(ours[metric], theirs[metric], alpha=alpha, min_ratio=min_ratio),
+                            mine,
+                            other,
+                            compare(mine, other, alpha=alpha, min_ratio=min_ratio),
                         )
                     )
         result.rows[index] = rows

@@ -36,7 +36,7 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
     return [
         [
             row.experiment,
-            row.metric,
+            row.name,
             duration(_median(row.baseline)),
             duration(_median(row.other)),
             ratio(row.comparison.ratio),
@@ -116,7 +116,7 @@ def _ratio_plot(rows: list[Row]) -> str | None:
     if not usable:
         return None
     return plots.ratio_dots(
-        [f"{r.experiment}: {r.metric}" for r in usable],
+        [f"{r.experiment}: {r.name}" for r in usable],
         [r.comparison.ratio for r in usable],
         [r.comparison.interval for r in usable if r.comparison.interval],
     )

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from experiments.resultformat import (
+from experiments.contract.format import (
     ENVIRONMENT_FILE,
     RUN_FILE,
     ResultFormatError,

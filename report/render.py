@@ -10,33 +10,46 @@ from typing import Any
 
 import jinja2
 
-from experiments import EXPERIMENTS
-from experiments.summary import NOISE_CV
-from report import formatting
+from experiments.contract import declaration
+from experiments.contract.summary import NOISE_CV
+from report import formatting, i18n, vocabulary
 from report.load import RunResults
-from report.sections import Section, builders
+from report.sections import Section, builders, title
 from report.sections import machine as machine_section
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+# Where templates are looked up, in order (a test adds a folder for a toy experiment).
+TEMPLATE_PATHS: list[Path] = [TEMPLATES]
 
 
 def environment() -> jinja2.Environment:
     """The one Jinja environment: strict (a typo is an error, not a blank) and escaping."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader(TEMPLATE_PATHS),
         undefined=jinja2.StrictUndefined,
         autoescape=True,
         trim_blocks=False,  # keep the newline after a tag: it is the space between sentences
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
+        gettext=i18n._, ngettext=i18n.ngettext, newstyle=True
     )
     env.filters.update(formatting.FILTERS)
+    env.filters.update(
+        variant=vocabulary.variant,
+        workload=vocabulary.workload,
+        data_source=vocabulary.data_source,
+        reason=vocabulary.reason,
+        layers=vocabulary.model_layers,
+    )
     return env
 
 
 def ordered(names: Iterable[str]) -> list[str]:
-    """The registry's order (the notes' order), not the file's sorted keys."""
-    rank = {name: index for index, name in enumerate(EXPERIMENTS)}
+    """The declarations' order (the notes' order), not the file's sorted keys."""
+    rank = {name: index for index, name in enumerate(declaration.names())}
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
@@ -51,14 +64,16 @@ def _sections(run: RunResults) -> list[Section]:
                 if run.manifest["status"] != "complete"
                 else "not run"
             )
-            sections.append(Section(name, name, "not run", reason, "sections/missing.html.j2"))
+            sections.append(
+                Section(name, title(name), "not run", reason, "sections/missing.html.j2")
+            )
             continue
         builder = known.get(name)
         if builder is None:
             sections.append(
                 Section(
                     name,
-                    document.get("title", name),
+                    title(name),
                     "unsupported",
                     "this version of the report cannot show this experiment",
                     "sections/missing.html.j2",

@@ -1,7 +1,8 @@
-"""Shared fixtures: one small real run, made once per test session (a few seconds)."""
+"""Shared fixtures: one small real run, made once per test session in its own process."""
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -9,49 +10,36 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-
-# Small enough to keep the suite fast, large enough to exercise every code path.
-FAST_OVERRIDES = {
-    "cpu_vs_gpu.epochs": "200",
-    "cpu_vs_gpu.repeats": "3",
-    "cpu_vs_gpu.crossover_sizes": "16,32",
-    "cpu_vs_gpu.crossover_steps": "3",
-    "logging_interval.epochs": "200",
-    "logging_interval.intervals": "1,10,100",
-    "step_overhead.steps": "30",
-    "step_overhead.repeats": "2",
-    "step_overhead.profile_steps": "3",
-    "step_overhead.peak_size": "64",
-    "memory_breakdown.optimizers": "sgd,adam",
-    "batch_size_scaling.max_batch": "64",
-    "batch_size_scaling.samples_per_epoch": "256",
-    "batch_size_scaling.repeats": "2",
-    "batch_size_scaling.quality_batches": "4,256",
-    "batch_size_scaling.quality_epochs": "1",
-    "batch_size_scaling.confirm_cap": "256",
-    "mixed_precision.workloads": "iris,digits",
-    "mixed_precision.steps": "20,20",
-    "mixed_precision.repeats": "2",
-}
-FAST = [arg for key, value in FAST_OVERRIDES.items() for arg in ("--set", f"{key}={value}")]
+FIXTURES = Path(__file__).resolve().parent / "fixtures" / "runs"
 
 
 @pytest.fixture(scope="session")
-def quick_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A complete quick-profile run folder, produced by the real command line in its own process."""
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A complete smoke-profile run folder of every experiment, on the CPU and a stand-in GPU,
+    produced by the real command line in its own process."""
     results = tmp_path_factory.mktemp("results")
     command = [
         sys.executable,
         "-m",
-        "experiments",
+        "tests.standin",
         "--profile",
-        "quick",
+        "smoke",
         "--quiet",
         "--results",
         str(results),
         "--label",
         "test-machine",
-        *FAST,
     ]
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
     return Path((results / "LAST_RUN").read_text().strip())
+
+
+@pytest.fixture(scope="session")
+def smoke_report(smoke_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the smoke run, rendered once by the real command line (HTML and PDF)."""
+    from report import cli
+
+    target = tmp_path_factory.mktemp("report") / "run"
+    shutil.copytree(smoke_run, target)
+    assert cli.main(["render", str(target)]) == 0
+    return target

@@ -7,12 +7,16 @@ import io
 
 import pytest
 
-from experiments import batch_size_scaling as bss
-from experiments import memory, resultformat
-from experiments.devices import CpuDevice, SimulatedDevice
-from experiments.harness import Progress, RunContext
+from experiments.contract.shapes import check_shape
+from experiments.core import memory
+from experiments.core.devices import CpuDevice, SimulatedDevice
+from experiments.core.harness import Progress, RunContext
+from experiments.suite import batch_size_scaling
+from experiments.suite.batch_size_scaling import Config
+from experiments.suite.batch_size_scaling import measure as bss
+from experiments.workloads.catalog import MODELS
 
-SMALL = bss.Config(
+SMALL = Config(
     max_batch=64, samples_per_epoch=128, repeats=1, quality_batches=(4, 512), quality_epochs=2
 )
 
@@ -22,7 +26,7 @@ def _ctx() -> RunContext:
 
 
 def _peak(batch: int) -> int:
-    return sum(memory.predict_step(memory.MlpShape((784, 128, 10)), "sgd", batch).values())
+    return sum(memory.predict_step(MODELS["mnist_mlp"], "sgd", batch).values())
 
 
 def test_the_search_finds_the_planted_limit_and_leaks_nothing() -> None:
@@ -39,18 +43,16 @@ def test_the_search_finds_the_planted_limit_and_leaks_nothing() -> None:
 
 def test_a_memory_fraction_lowers_the_limit() -> None:
     sim = SimulatedDevice(memory_budget=_peak(300))
-    half = bss.Config(**{**SMALL.__dict__, "memory_fraction": 0.5})
+    half = Config(**{**SMALL.__dict__, "memory_fraction": 0.5})
     found = bss.search_largest(sim, half)
     assert found["largest_batch"] is not None
     assert _peak(found["largest_batch"]) <= _peak(300) * 0.5 < _peak(found["largest_batch"] + 1)
 
 
 def test_experiment_on_cpu_predicts_and_confirms_on_the_stand_in_searches() -> None:
-    config = bss.Config(**{**SMALL.__dict__, "memory_budget_bytes": _peak(300)})
+    config = Config(**{**SMALL.__dict__, "memory_budget_bytes": _peak(300)})
     data = bss.run(config, [CpuDevice(), SimulatedDevice(memory_budget=_peak(200))], _ctx())
-    assert (
-        resultformat.check_shape(data, resultformat.DATA_SPECS["batch_size_scaling"], "d") is None
-    )
+    assert check_shape(data, batch_size_scaling.DATA_SPEC, "d") is None
     cpu, sim = data["per_device"]
     assert [p["batch"] for p in cpu["points"]] == [16, 32, 64]
     assert [p["peak_bytes"] for p in cpu["points"]] == [_peak(16), _peak(32), _peak(64)]

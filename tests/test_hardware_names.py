@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from experiments import hardware_names as hw
+from experiments.core import hardware_names as hw
 
 
 def test_geforce_reading_follows_the_notes() -> None:
@@ -10,10 +10,9 @@ def test_geforce_reading_follows_the_notes() -> None:
         "generation": "30",
         "generation_architecture": "Ampere",
         "tier": "80",
-        "tier_meaning": "high end",
         "variant": "Ti",
     }
-    assert hw.geforce_reading("NVIDIA GeForce RTX 4060")["tier_meaning"] == "mainstream"  # type: ignore[index]
+    assert hw.geforce_reading("NVIDIA GeForce RTX 4060")["tier"] == "60"  # type: ignore[index]
     assert hw.geforce_reading("NVIDIA GeForce GTX 1650 SUPER")["variant"] == "Super"  # type: ignore[index]
     assert hw.geforce_reading("NVIDIA H100 80GB HBM3") is None
 
@@ -29,19 +28,39 @@ def test_compute_capability_to_architecture_and_tensor_cores() -> None:
 
 
 def test_cpu_generation_from_marketing_names() -> None:
-    assert hw.cpu_generation("12th Gen Intel(R) Core(TM) i9-12900KF") == (
-        "Intel Core 12th generation, i9 tier"
-    )
-    assert hw.cpu_generation("Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz") == (
-        "Intel Core 8th generation, i7 tier"
-    )
-    assert hw.cpu_generation("AMD Ryzen 7 5800X 8-Core Processor") == (
-        "Ryzen 5000 series, Ryzen 7 tier"
-    )
-    assert hw.cpu_generation("Intel(R) Core(TM) Ultra 7 155H") == (
-        "Intel Core Ultra series 1, Ultra 7 tier"
-    )
+    assert hw.cpu_generation("12th Gen Intel(R) Core(TM) i9-12900KF") == {
+        "line": "intel_core",
+        "generation": 12,
+        "tier": "i9",
+    }
+    assert hw.cpu_generation("Intel(R) Core(TM) i7-8700K CPU @ 3.70GHz") == {
+        "line": "intel_core",
+        "generation": 8,
+        "tier": "i7",
+    }
+    assert hw.cpu_generation("AMD Ryzen 7 5800X 8-Core Processor") == {
+        "line": "ryzen",
+        "generation": 5000,
+        "tier": "7",
+    }
+    assert hw.cpu_generation("Intel(R) Core(TM) Ultra 7 155H") == {
+        "line": "intel_core_ultra",
+        "generation": 1,
+        "tier": "7",
+    }
+    assert hw.cpu_generation("Apple M3 Max") == {"line": "apple", "generation": "M3", "tier": "Max"}
     assert hw.cpu_generation("AMD EPYC") is None
+
+
+def test_the_report_words_the_readings() -> None:
+    from report import vocabulary
+
+    assert vocabulary.cpu_generation(
+        hw.cpu_generation("12th Gen Intel(R) Core(TM) i9-12900KF") or {}
+    ) == ("Intel Core 12th generation, i9 tier")
+    assert vocabulary.cpu_generation(hw.cpu_generation("Apple M2") or {}) == "Apple M2 generation"
+    assert vocabulary.geforce_tier("80") == "high end"
+    assert vocabulary.geforce_tier("65") is None
 
 
 def test_microarchitecture_from_cpuid() -> None:

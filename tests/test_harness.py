@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import io
+import time
 from collections.abc import Callable
 
 import pytest
 
-from experiments.devices import CpuDevice, Device, SimulatedDevice
-from experiments.harness import Progress, run_repeats
+from experiments.core.devices import CpuDevice, Device, SimulatedDevice
+from experiments.core.harness import Progress, run_repeats
 
 
 class RecordingProgress(Progress):
@@ -58,7 +59,25 @@ def test_devices_interleave_and_every_timing_is_synchronised() -> None:
     cpu_run, sim_run = runs
     assert len(cpu_run.warmup_s) == 1 and len(cpu_run.times_s) == 2
     assert sim_run.outputs == ["sim:0", "sim:0"]
-    assert all(t >= 0 for t in cpu_run.times_s + cpu_run.warmup_s)
+    # each reading is a clock difference around the body alone: a body that sleeps 20 ms
+    # reads at least that, and the untimed preparation's sleep is not in it
+    slow = run_repeats(
+        [CpuDevice()],
+        _sleeping_prepare,
+        warmup=1,
+        repeats=1,
+        progress=Progress(enabled=False),
+        what="t",
+    )[0]
+    assert 0.02 <= slow.times_s[0] < 0.02 + 0.5 * PREPARE_SLEEP_S
+
+
+PREPARE_SLEEP_S = 0.2
+
+
+def _sleeping_prepare(device: Device) -> Callable[[], None]:
+    time.sleep(PREPARE_SLEEP_S)  # untimed: building the model and data
+    return lambda: time.sleep(0.02)
 
 
 def test_a_warm_up_is_required() -> None:

@@ -7,10 +7,12 @@ from typing import Any
 
 import pytest
 
-from experiments import logging_interval, resultformat
-from experiments.devices import CpuDevice, SimulatedDevice
-from experiments.harness import Progress, RunContext
-from experiments.summary import linear_fit, t95
+from experiments.contract.shapes import check_shape
+from experiments.contract.statistics import linear_fit, t95
+from experiments.core.devices import CpuDevice, SimulatedDevice
+from experiments.core.harness import Progress, RunContext
+from experiments.suite import logging_interval
+from experiments.suite.logging_interval import measure
 
 SMALL = logging_interval.Config(epochs=200, intervals=(1, 10, 100), repeats=2)
 
@@ -41,7 +43,7 @@ def test_t_critical_values() -> None:
 
 
 def test_every_interval_trains_the_same_network_and_counts_its_records() -> None:
-    data = logging_interval.run(SMALL, [CpuDevice()], _ctx())
+    data = measure.run(SMALL, [CpuDevice()], _ctx())
     variants = data["per_device"][0]["variants"]
     assert [(v["every"], v["records"]) for v in variants] == [
         (1, 200),
@@ -52,7 +54,7 @@ def test_every_interval_trains_the_same_network_and_counts_its_records() -> None
     assert len({v["final_loss"] for v in variants}) == 1  # bitwise the same last loss
     assert all(len(v["times_s"]) == 2 and len(v["warmup_s"]) == 1 for v in variants)
     assert data["per_device"][0]["fit"]["n"] == 3 * 2
-    check = resultformat.check_shape(data, resultformat.DATA_SPECS["logging_interval"], "data")
+    check = check_shape(data, logging_interval.DATA_SPEC, "data")
     assert check is None
 
 
@@ -62,18 +64,18 @@ def test_noise_verdict_compares_the_notes_intervals_with_the_spread() -> None:
         return {"every": every, "times_s": times, "summary": {"median": median}}
 
     quiet = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [10.05, 10.15, 10.1])]
-    verdict = logging_interval._noise_verdict(quiet)
+    verdict = measure._noise_verdict(quiet)
     assert verdict is not None and verdict["exceeds_noise"] is False
     assert verdict["median_spread_s"] == pytest.approx(0.0)
     assert verdict["p_value"] > 0.5
     apart = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [9.0, 9.1, 9.2])]
-    verdict = logging_interval._noise_verdict(apart)
+    verdict = measure._noise_verdict(apart)
     assert verdict is not None and verdict["exceeds_noise"] is True
 
 
 def test_gpu_path_runs_against_the_stand_in_device() -> None:
     sim = SimulatedDevice()
-    data = logging_interval.run(SMALL, [CpuDevice(), sim], _ctx())
+    data = measure.run(SMALL, [CpuDevice(), sim], _ctx())
     assert [d["device"] for d in data["per_device"]] == ["cpu", "sim:0"]
     assert sim.synchronizations == 2 * 4 * 3  # 4 variants × (1 warm-up + 2 repeats)
 
@@ -86,7 +88,7 @@ def test_bad_intervals_are_refused() -> None:
 
 
 def test_kruskal_wallis_against_known_values() -> None:
-    from experiments.summary import _chi2_survival, kruskal_wallis_p
+    from experiments.contract.statistics import _chi2_survival, kruskal_wallis_p
 
     assert _chi2_survival(7.815, 3) == pytest.approx(0.05, abs=1e-4)  # table value
     assert _chi2_survival(3.841, 1) == pytest.approx(0.05, abs=1e-4)

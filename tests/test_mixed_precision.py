@@ -6,12 +6,14 @@ from __future__ import annotations
 import io
 from typing import Any
 
-from experiments import mixed_precision as mp
-from experiments import resultformat
-from experiments.devices import CpuDevice, SimulatedDevice
-from experiments.harness import Progress, RunContext
+from experiments.contract.shapes import check_shape
+from experiments.core.devices import CpuDevice, SimulatedDevice
+from experiments.core.harness import Progress, RunContext
+from experiments.suite import mixed_precision
+from experiments.suite.mixed_precision import Config
+from experiments.suite.mixed_precision import measure as mp
 
-SMALL = mp.Config(workloads=("iris", "digits"), steps=(30, 300), repeats=1)
+SMALL = Config(workloads=("iris", "digits"), steps=(30, 300), repeats=1)
 
 
 def _ctx() -> RunContext:
@@ -24,7 +26,7 @@ def _modes(data: dict[str, Any], device: int, workload: int) -> dict[str, dict[s
 
 def test_fp16_uses_the_scaler_and_bf16_does_not() -> None:
     data = mp.run(SMALL, [CpuDevice()], _ctx())
-    assert resultformat.check_shape(data, resultformat.DATA_SPECS["mixed_precision"], "d") is None
+    assert check_shape(data, mixed_precision.DATA_SPEC, "d") is None
     modes = _modes(data, 0, 0)
     assert (modes["fp16"]["scaler_used"], modes["fp16"]["final_scale"]) == (True, 65536.0)
     assert (modes["bf16"]["scaler_used"], modes["bf16"]["final_scale"]) == (False, None)
@@ -37,7 +39,7 @@ def test_fp16_uses_the_scaler_and_bf16_does_not() -> None:
 
 
 def test_an_overflowing_scale_is_caught_skipped_and_reported() -> None:
-    huge = mp.Config(
+    huge = Config(
         workloads=("iris",), steps=(20,), modes=("fp32", "fp16"), repeats=1, init_scale=2.0**100
     )
     modes = _modes(mp.run(huge, [CpuDevice()], _ctx()), 0, 0)
@@ -48,14 +50,16 @@ def test_an_overflowing_scale_is_caught_skipped_and_reported() -> None:
 
 
 def test_a_mode_too_slow_to_time_is_recorded_with_the_measured_step() -> None:
-    strict = mp.Config(workloads=("iris",), steps=(10,), repeats=1, max_case_seconds=1e-9)
+    strict = Config(workloads=("iris",), steps=(10,), repeats=1, max_case_seconds=1e-9)
     modes = _modes(mp.run(strict, [CpuDevice()], _ctx()), 0, 0)
-    assert modes["fp32"]["unsupported"].startswith("too slow on this device: one step took")
+    reason = modes["fp32"]["unsupported"]
+    assert reason["code"] == "too_slow" and reason["limit_s"] == 1e-9
+    assert reason["step_s"] > 0 and reason["projected_s"] == reason["step_s"] * 10 * 2
     assert modes["fp32"]["step_s"] == []
 
 
 def test_gpu_path_runs_on_the_stand_in() -> None:
     sim = SimulatedDevice()
-    data = mp.run(mp.Config(workloads=("iris",), steps=(10,), repeats=1), [sim], _ctx())
+    data = mp.run(Config(workloads=("iris",), steps=(10,), repeats=1), [sim], _ctx())
     assert data["per_device"][0]["device"] == "sim:0"
     assert sim.synchronizations > 0

@@ -8,12 +8,13 @@ from typing import Any
 
 import pytest
 
-from experiments import resultformat as rf
+from experiments.contract import format as rf
+from experiments.contract import shapes, upgrades
 
 
 def _environment() -> dict[str, Any]:
     return {
-        "schema_version": 1,
+        "schema_version": 2,
         "kind": "environment",
         "cpu": {"model": "X", "physical_cores": 2, "logical_threads": 4},
         "memory": {"total_bytes": 1024},
@@ -64,8 +65,8 @@ def test_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
     assert "field 'schema_version': missing; not a result file" in _error(
         tmp_path, json.dumps({"name": "some other tool"})
     )
-    newer = _environment() | {"schema_version": 2}
-    assert "version 2 is newer than this tool reads (1)" in _error(tmp_path, json.dumps(newer))
+    newer = _environment() | {"schema_version": 3}
+    assert "version 3 is newer than this tool reads (2)" in _error(tmp_path, json.dumps(newer))
     wrong_kind = _error(tmp_path, json.dumps(_environment()), "run")
     assert "field 'kind': expected 'run', got 'environment'" in wrong_kind
     broken = _environment()
@@ -79,8 +80,8 @@ def test_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
 
 
 def test_booleans_are_not_integers() -> None:
-    assert rf.check_shape({"n": True}, {"n": int}) == ("n", "expected integer, got boolean")
-    assert rf.check_shape([1, 2.5], [float]) == ("[0]", "expected number, got integer")
+    assert shapes.check_shape({"n": True}, {"n": int}) == ("n", "expected integer, got boolean")
+    assert shapes.check_shape([1, 2.5], [float]) == ("[0]", "expected number, got integer")
 
 
 def test_older_versions_go_through_the_upgrade_chain(
@@ -91,15 +92,20 @@ def test_older_versions_go_through_the_upgrade_chain(
     path = tmp_path / "old.json"
     path.write_text(json.dumps(old))
     assert "version 0 is not known" in _error(tmp_path, json.dumps(old))
+    # a planted step 0 -> 1, then the real 1 -> 2 turns version 1's sentence into a record
     monkeypatch.setitem(
-        rf.UPGRADES, 0, lambda d: {**d, "schema_version": 1, "unavailable": ["from v0"]}
+        upgrades.UPGRADES,
+        0,
+        lambda d: {**d, "schema_version": 1, "unavailable": ["NVML (nvidia-ml-py): gone"]},
     )
-    assert rf.read_document(path)["unavailable"] == ["from v0"]
+    assert rf.read_document(path)["unavailable"] == [
+        {"source": "nvml", "code": "error", "detail": "gone"}
+    ]
 
 
 def test_experiment_status_rules(tmp_path: Path) -> None:
     document = {
-        "schema_version": 1,
+        "schema_version": 2,
         "kind": "experiment",
         "experiment": "cpu_vs_gpu",
         "status": "skipped",

@@ -10,63 +10,63 @@ import subprocess
 import sys
 import time
 import types
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-import experiments
-from experiments import resultformat, runner
-from experiments.devices import CpuDevice
-from experiments.harness import Progress
+from experiments.contract import declaration
+from experiments.contract import format as rf
+from experiments.contract.declaration import Declaration
+from experiments.core import cli, runner
+from experiments.core.devices import CpuDevice
+from experiments.core.harness import Progress, RunContext
+from experiments.suite import cpu_vs_gpu
+from experiments.suite.cpu_vs_gpu import measure as cpu_vs_gpu_measure
+from tests.standin import STAND_IN
 
 
-def test_a_run_writes_valid_files_and_a_manifest(quick_run: Path) -> None:
-    assert sorted(p.name for p in quick_run.iterdir() if p.suffix == ".json") == [
-        "batch_size_scaling.json",
-        "cpu_vs_gpu.json",
-        "environment.json",
-        "logging_interval.json",
-        "memory_breakdown.json",
-        "mixed_precision.json",
-        "run.json",
-        "step_overhead.json",
-    ]
-    manifest = resultformat.read_document(quick_run / "run.json", "run")
+def test_a_run_writes_valid_files_and_a_manifest(smoke_run: Path) -> None:
+    written = sorted(p.name for p in smoke_run.iterdir() if p.suffix == ".json")
+    assert written == sorted(
+        ["run.json", "environment.json", *(f"{name}.json" for name in declaration.names())]
+    )
+    manifest = rf.read_document(smoke_run / "run.json", "run")
     assert manifest["status"] == "complete"
     assert manifest["label"] == "test-machine"
+    assert manifest["profile"] == "smoke"
     assert manifest["experiments"]["cpu_vs_gpu"] == {
         "status": "ok",
         "reason": None,
         "file": "cpu_vs_gpu.json",
     }
-    assert manifest["overrides"]["cpu_vs_gpu.epochs"] == "200"
-    document = resultformat.read_document(quick_run / "cpu_vs_gpu.json", "experiment")
+    document = rf.read_document(smoke_run / "cpu_vs_gpu.json", "experiment")
+    assert document["schema_version"] == rf.SCHEMA_VERSION == 2
     assert document["config"]["epochs"] == 200
     assert document["config"]["crossover_sizes"] == [16, 32]
-    iris = document["data"]["iris"]["per_device"][0]
-    assert len(iris["times_s"]) == 3 and len(iris["warmup_s"]) == 1
-    assert len(iris["curve"]) == 200 // 10
-    text = (quick_run / "cpu_vs_gpu.json").read_text()
-    assert text == resultformat.dumps(document)  # canonical form on disk
+    assert document["devices"] == ["cpu", "sim:0"]
+    iris = document["data"]["iris"]["per_device"]
+    assert [e["device_name"] for e in iris][1] == STAND_IN
+    assert len(iris[0]["times_s"]) == 3 and len(iris[0]["warmup_s"]) == 1
+    assert len(iris[0]["curve"]) == 200 // 10
+    text = (smoke_run / "cpu_vs_gpu.json").read_text()
+    assert text == rf.dumps(document)  # canonical form on disk
 
 
-def test_the_cli_run_reproduces_an_in_process_run_bit_for_bit(quick_run: Path) -> None:
+def test_the_cli_run_reproduces_an_in_process_run_bit_for_bit(smoke_run: Path) -> None:
     """Same seed, same thread count, another process: the same loss curve, to the last bit."""
-    from experiments import cpu_vs_gpu
-    from experiments.harness import RunContext
-
-    stored = resultformat.read_document(quick_run / "cpu_vs_gpu.json")
-    manifest = resultformat.read_document(quick_run / "run.json")
+    stored = rf.read_document(smoke_run / "cpu_vs_gpu.json")
+    manifest = rf.read_document(smoke_run / "run.json")
     # the same reconstruction --resume uses: profile + overrides give the stored config
     configs = runner.build_configs(
-        list(manifest["experiments"]), "quick", manifest["overrides"], None
+        list(manifest["experiments"]), manifest["profile"], manifest["overrides"], None
     )
     config = configs["cpu_vs_gpu"]
     assert isinstance(config, cpu_vs_gpu.Config)
     assert json.loads(json.dumps(dataclasses.asdict(config))) == stored["config"]
     ctx = RunContext(progress=Progress(enabled=False), physical_cores=1)
-    again = cpu_vs_gpu.run(config, [CpuDevice()], ctx)["iris"]["per_device"][0]
+    again = cpu_vs_gpu_measure.run(config, [CpuDevice()], ctx)["iris"]["per_device"][0]
     assert again["curve_sha256"] == stored["data"]["iris"]["per_device"][0]["curve_sha256"]
 
 
@@ -90,7 +90,7 @@ def test_bad_input_is_one_line_and_writes_nothing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], argv: list[str], message: str
 ) -> None:
     results = tmp_path / "results"
-    assert runner.main(["--quiet", "--results", str(results), *argv]) == 2
+    assert cli.main(["--quiet", "--results", str(results), *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and message in err and "\n" not in err
     assert not results.exists()
@@ -102,35 +102,44 @@ def test_label_defaults_to_a_hardware_slug() -> None:
     assert runner.slug("Intel(R) Xeon(R) CPU E5-2680 v4 @ 2.40GHz") == "intel-xeon-e5-2680-v4"
 
 
+@dataclass(frozen=True)
+class ToyConfig:
+    seed: int = 0
+
+
 def _fake_experiments(monkeypatch: pytest.MonkeyPatch, interrupt_in: str | None) -> list[str]:
-    """Two tiny registered experiments; the named one raises KeyboardInterrupt once."""
+    """Two tiny declared experiments; the named one raises KeyboardInterrupt once."""
     calls: list[str] = []
-    from dataclasses import dataclass
+    fakes = {}
+    for order, name in enumerate(("first", "second")):
+        measure = types.ModuleType(f"toy_{name}_measure")
 
-    @dataclass(frozen=True)
-    class Config:
-        seed: int = 0
-
-    def module(name: str) -> types.ModuleType:
-        mod = types.ModuleType(name)
-
-        def run(config: Any, devices: Any, ctx: Any) -> dict[str, Any]:
+        def run(config: Any, devices: Any, ctx: Any, name: str = name) -> dict[str, Any]:
             calls.append(name)
             if name == interrupt_in and calls.count(name) == 1:
                 raise KeyboardInterrupt
             return {"value": 1}
 
-        mod.__dict__.update(
-            TITLE=name, Config=Config, run=run, PROFILES={"quick": Config(), "default": Config()}
+        measure.__dict__["run"] = run
+        monkeypatch.setitem(sys.modules, measure.__name__, measure)
+        fakes[name] = Declaration(
+            name=name,
+            order=order,
+            title=name,
+            config=ToyConfig,
+            profiles={p: ToyConfig() for p in declaration.PROFILE_NAMES},
+            data_spec={"value": int},
+            metrics=lambda data: [],
+            measure=measure.__name__,
         )
-        return mod
-
-    modules = {"first": module("first"), "second": module("second")}
-    monkeypatch.setattr(experiments, "EXPERIMENTS", {"first": "x", "second": "y"})
-    monkeypatch.setattr(experiments, "load", lambda name: modules[name])
-    monkeypatch.setitem(resultformat.DATA_SPECS, "first", {"value": int})
-    monkeypatch.setitem(resultformat.DATA_SPECS, "second", {"value": int})
+    monkeypatch.setattr(declaration, "declarations", lambda: fakes)
     return calls
+
+
+def _use(monkeypatch: pytest.MonkeyPatch, name: str, run: Any) -> None:
+    """Replace one fake experiment's measuring function."""
+    module = sys.modules[f"toy_{name}_measure"]
+    monkeypatch.setitem(module.__dict__, "run", run)
 
 
 def test_interrupted_run_keeps_finished_work_and_resumes(
@@ -142,21 +151,21 @@ def test_interrupted_run_keeps_finished_work_and_resumes(
         runner.execute(
             run_dir, manifest, environment, configs, [CpuDevice()], Progress(enabled=False)
         )
-    stored = resultformat.read_document(run_dir / "run.json", "run")
+    stored = rf.read_document(run_dir / "run.json", "run")
     assert stored["status"] == "incomplete"
     assert stored["experiments"]["first"]["status"] == "ok"
     assert stored["experiments"]["second"]["status"] == "pending"
     first_bytes = (run_dir / "first.json").read_bytes()
     assert not (run_dir / "second.json").exists()
 
-    assert runner.main(["--quiet", "--resume", str(run_dir)]) == 0
+    assert cli.main(["--quiet", "--resume", str(run_dir)]) == 0
     assert calls == ["first", "second", "second"]  # only the missing one ran again
-    stored = resultformat.read_document(run_dir / "run.json", "run")
+    stored = rf.read_document(run_dir / "run.json", "run")
     assert stored["status"] == "complete"
     assert stored["experiments"]["second"]["status"] == "ok"
     assert (run_dir / "first.json").read_bytes() == first_bytes
-    assert runner.main(["--quiet", "--resume", str(run_dir)]) == 2  # nothing left to resume
-    assert runner.main(["--quiet", "--resume", str(run_dir), "--profile", "quick"]) == 2
+    assert cli.main(["--quiet", "--resume", str(run_dir)]) == 2  # nothing left to resume
+    assert cli.main(["--quiet", "--resume", str(run_dir), "--profile", "quick"]) == 2
 
 
 def test_a_failing_experiment_is_recorded_not_fatal(
@@ -167,13 +176,13 @@ def test_a_failing_experiment_is_recorded_not_fatal(
     def broken(config: Any, devices: Any, ctx: Any) -> dict[str, Any]:
         raise RuntimeError("Expected all tensors to be on the same device")
 
-    experiments.load("first").__dict__["run"] = broken
+    _use(monkeypatch, "first", broken)
     run_dir, manifest, environment, configs = runner.start_run(tmp_path, profile="quick")
     runner.execute(run_dir, manifest, environment, configs, [CpuDevice()], Progress(enabled=False))
-    failed = resultformat.read_document(run_dir / "first.json", "experiment")
+    failed = rf.read_document(run_dir / "first.json", "experiment")
     assert failed["status"] == "failed"
     assert failed["reason"] == "RuntimeError: Expected all tensors to be on the same device"
-    assert resultformat.read_document(run_dir / "run.json")["status"] == "complete"
+    assert rf.read_document(run_dir / "run.json")["status"] == "complete"
 
 
 def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
@@ -209,7 +218,7 @@ def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
     assert process.returncode == 130
     assert "--resume" in err
     (run_dir,) = (tmp_path / "t").iterdir()
-    manifest = resultformat.read_document(run_dir / "run.json", "run")
+    manifest = rf.read_document(run_dir / "run.json", "run")
     assert manifest["status"] == "incomplete"
     assert manifest["experiments"]["cpu_vs_gpu"]["status"] == "pending"
 
@@ -217,22 +226,41 @@ def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
 def test_a_skipped_experiment_records_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from experiments.harness import Skipped
+    from experiments.core.harness import Skipped
 
     _fake_experiments(monkeypatch, interrupt_in=None)
 
     def skip(config: Any, devices: Any, ctx: Any) -> dict[str, Any]:
-        raise Skipped("no CUDA device")
+        raise Skipped("no_cuda_device")
 
-    experiments.load("second").__dict__["run"] = skip
+    _use(monkeypatch, "second", skip)
     run_dir, manifest, environment, configs = runner.start_run(tmp_path, profile="quick")
     runner.execute(run_dir, manifest, environment, configs, [CpuDevice()], Progress(enabled=False))
-    skipped = resultformat.read_document(run_dir / "second.json", "experiment")
+    skipped = rf.read_document(run_dir / "second.json", "experiment")
     assert (skipped["status"], skipped["reason"], skipped["data"]) == (
         "skipped",
-        "no CUDA device",
+        "no_cuda_device",
         None,
     )
-    stored = resultformat.read_document(run_dir / "run.json", "run")
+    stored = rf.read_document(run_dir / "run.json", "run")
     assert stored["experiments"]["second"]["status"] == "skipped"
     assert stored["experiments"]["first"]["status"] == "ok"
+
+
+def test_paths_are_stored_without_the_home_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from experiments.suite.batch_size_scaling import Config as BatchConfig
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("STUDY_INVOKED_AS", f"nox -s run -- --results {tmp_path}/r")
+    _fake_experiments(monkeypatch, interrupt_in=None)
+    results = tmp_path / "results"
+    command = ["python", "-m", "experiments", "--results", str(results)]
+    _, manifest, _, _ = runner.start_run(results, profile="quick", command=command)
+    assert manifest["command"][-1] == "~/results"
+    assert manifest["invoked_as"] == "nox -s run -- --results ~/r"
+    record = runner.config_record(BatchConfig(data_dir=str(tmp_path / "data")))
+    assert record["data_dir"] == "~/data"
+    assert rf.shareable_path("/elsewhere/x") == "/elsewhere/x"
+    assert rf.shareable_path(f"{tmp_path}x/y") == f"{tmp_path}x/y"  # a sibling, not home

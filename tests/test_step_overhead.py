@@ -7,9 +7,11 @@ import io
 
 import pytest
 
-from experiments import resultformat, step_overhead
-from experiments.devices import CpuDevice, SimulatedDevice
-from experiments.harness import Progress, RunContext
+from experiments.contract.shapes import check_shape
+from experiments.core.devices import CpuDevice, SimulatedDevice
+from experiments.core.harness import Progress, RunContext
+from experiments.suite import step_overhead
+from experiments.suite.step_overhead import measure
 
 SMALL = step_overhead.Config(
     steps=40, repeats=2, profile_steps=4, peak_size=64, compile_backend="eager"
@@ -23,7 +25,7 @@ def _ctx() -> RunContext:
 @pytest.fixture(scope="module")
 def with_stand_in() -> tuple[dict[str, object], SimulatedDevice]:
     sim = SimulatedDevice()
-    return step_overhead.run(SMALL, [CpuDevice(), sim], _ctx()), sim
+    return measure.run(SMALL, [CpuDevice(), sim], _ctx()), sim
 
 
 def _rows(data: dict[str, object], device: int) -> dict[str, dict[str, object]]:
@@ -60,7 +62,7 @@ def test_cuda_graph_is_refused_on_the_cpu_with_a_reason(
 ) -> None:
     data, _ = with_stand_in
     row = _rows(data, 0)["cuda_graph"]
-    assert row["unsupported"] == "RuntimeError: CUDA graphs need a CUDA device"
+    assert row["unsupported"] == {"code": "needs_cuda"}
     assert row["step_s"] == [] and row["summary"]["median"] is None  # type: ignore[index]
 
 
@@ -73,7 +75,7 @@ def test_cuda_graph_control_flow_runs_on_the_stand_in(
     # one capture per trainer: the first-call probe, 1 warm-up + 2 repeats, the op count
     assert sim.captures == 1 + 3 + 1
     assert sim.replays == 2 + 3 * SMALL.steps + SMALL.profile_steps
-    assert resultformat.check_shape(data, resultformat.DATA_SPECS["step_overhead"], "data") is None
+    assert check_shape(data, step_overhead.DATA_SPEC, "data") is None
 
 
 def test_floor_comes_from_the_measured_peak(

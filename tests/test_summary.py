@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from experiments.summary import summarize
+from experiments.contract.summary import summarize
 
 
 def test_summary_of_known_values() -> None:

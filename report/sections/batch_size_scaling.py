@@ -7,15 +7,12 @@ from typing import Any
 from report import plots
 from report.formatting import byte_size, number, percent
 from report.load import RunResults
-from report.sections import Section, device_label, unfinished
-
-TEMPLATE = "sections/batch_size_scaling.html.j2"
+from report.sections import Section, device_label, section, unfinished
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
-    title = "Batch size: speed, memory and the largest batch that fits"
-    if (section := unfinished(document, title, TEMPLATE)) is not None:
-        return section
+    if (shown := unfinished(document)) is not None:
+        return shown
     data = document["data"]
     devices = []
     for entry in data["per_device"]:
@@ -107,4 +104,4 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         f"{best['batch']} reached the best test accuracy ({percent(best['test_accuracy'], 3)}); "
         "larger batches take fewer steps and learn less at the same learning rate."
     )
-    return Section("batch_size_scaling", title, "ok", None, TEMPLATE, context, findings)
+    return section(document, context, findings)

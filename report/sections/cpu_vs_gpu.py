@@ -7,7 +7,7 @@ from typing import Any
 from report import plots, reference
 from report.formatting import duration, number, ratio
 from report.load import RunResults
-from report.sections import Section, device_label, unfinished
+from report.sections import Section, device_label, section, unfinished
 
 
 def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
@@ -116,9 +116,8 @@ def _timing_plot(rows: list[dict[str, Any]], iris: dict[str, Any]) -> str:
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
-    title = "CPU vs GPU on Iris"
-    if (section := unfinished(document, title, "sections/cpu_vs_gpu.html.j2")) is not None:
-        return section
+    if (shown := unfinished(document)) is not None:
+        return shown
     iris = document["data"]["iris"]
     rows = _iris_rows(iris)
     cpu = rows[0]
@@ -196,6 +195,4 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         f"{number(crossover['best_cpu_gflops'], 3)} GFLOP/s on the largest sweep size: the tiny "
         "step's time is fixed per-operation cost, not arithmetic."
     )
-    return Section(
-        "cpu_vs_gpu", title, "ok", None, "sections/cpu_vs_gpu.html.j2", context, findings
-    )
+    return section(document, context, findings)

@@ -7,9 +7,7 @@ from typing import Any
 from report import plots, reference
 from report.formatting import duration
 from report.load import RunResults
-from report.sections import Section, device_label, unfinished
-
-TEMPLATE = "sections/logging_interval.html.j2"
+from report.sections import Section, device_label, gpu_measured, section, unfinished
 
 
 def _device_view(entry: dict[str, Any], epochs: int) -> dict[str, Any]:
@@ -52,16 +50,15 @@ def _device_view(entry: dict[str, Any], epochs: int) -> dict[str, Any]:
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
-    title = "Logging interval: what each loss.item() costs"
-    if (section := unfinished(document, title, TEMPLATE)) is not None:
-        return section
+    if (shown := unfinished(document)) is not None:
+        return shown
     data = document["data"]
     devices = [_device_view(e, data["epochs"]) for e in data["per_device"]]
     context = {
         "config": document["config"],
         "data": data,
         "devices": devices,
-        "gpu_measured": any(d["device"] != "cpu" and not d["simulated"] for d in devices),
+        "gpu_measured": gpu_measured(devices),
         "notes_hardware": reference.LOGGING_HARDWARE,
         "plot": plots.time_against_count(
             [d["series"] for d in devices],
@@ -86,4 +83,4 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
                 f"(95 % interval {duration(low)} to {duration(high)}): the run-to-run noise is "
                 "larger than all the .item() calls together."
             )
-    return Section("logging_interval", title, "ok", None, TEMPLATE, context, findings)
+    return section(document, context, findings)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from report import vocabulary
+
 ISA_MEANING = {
     "avx2": "256-bit vector math (most x86 CPUs since 2013)",
     "avx512f": "512-bit vector math",
@@ -36,7 +38,7 @@ def _gpu_view(gpu: dict[str, Any]) -> dict[str, Any]:
                 else ""
             ),
             f"tier {reading['tier']}"
-            + (f" ({reading['tier_meaning']})" if reading["tier_meaning"] else ""),
+            + (f" ({meaning})" if (meaning := vocabulary.geforce_tier(reading["tier"])) else ""),
         ]
         if reading["variant"]:
             parts.append(f"{reading['variant']}: a stronger variant between tiers")
@@ -59,7 +61,7 @@ def _gpu_view(gpu: dict[str, Any]) -> dict[str, Any]:
 def build(environment: dict[str, Any]) -> dict[str, Any]:
     cpu = environment["cpu"]
     if cpu.get("generation"):
-        generation_text = f"The model name states: {cpu['generation']}."
+        generation_text = f"The model name states: {vocabulary.cpu_generation(cpu['generation'])}."
     else:
         generation_text = (
             f"The model name “{cpu.get('model') or 'unknown'}” states no generation"
@@ -77,7 +79,7 @@ def build(environment: dict[str, Any]) -> dict[str, Any]:
         if flag in isa
     ]
     gpu_unavailable = [
-        u.split(": ", 1)[1] for u in environment["unavailable"] if u.startswith("GPU:")
+        vocabulary.unavailable_reason(u) for u in environment["unavailable"] if u["source"] == "gpu"
     ]
     env_set = {k: v for k, v in environment["env"].items() if v is not None}
     return {
@@ -93,5 +95,7 @@ def build(environment: dict[str, Any]) -> dict[str, Any]:
         "python": environment["python"],
         "os": environment["os"],
         "env_set": env_set,
-        "unavailable": [u for u in environment["unavailable"] if not u.startswith("GPU:")],
+        "unavailable": [
+            vocabulary.unavailable(u) for u in environment["unavailable"] if u["source"] != "gpu"
+        ],
     }

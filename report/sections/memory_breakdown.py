@@ -7,9 +7,7 @@ from typing import Any
 from report import plots
 from report.formatting import byte_size, number, percent
 from report.load import RunResults
-from report.sections import Section, device_label, unfinished
-
-TEMPLATE = "sections/memory_breakdown.html.j2"
+from report.sections import Section, device_label, section, unfinished
 
 BUCKET_NAMES = {
     "parameters": "parameters",
@@ -63,9 +61,8 @@ def _model_view(entries: list[dict[str, Any]], buckets: list[str]) -> dict[str, 
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
-    title = "Where memory goes"
-    if (section := unfinished(document, title, TEMPLATE)) is not None:
-        return section
+    if (shown := unfinished(document)) is not None:
+        return shown
     data = document["data"]
     devices: list[dict[str, Any]] = []
     for entry in data["per_device"]:
@@ -110,4 +107,4 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         if matched
         else "Some measured memory buckets differ from their predictions (marked in the section)."
     )
-    return Section("memory_breakdown", title, "ok", None, TEMPLATE, context, findings)
+    return section(document, context, findings)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from report import vocabulary
 from report.formatting import percent, ratio
 from report.load import RunResults
-from report.sections import Section, device_label, unfinished
-
-TEMPLATE = "sections/mixed_precision.html.j2"
+from report.sections import Section, device_label, section, unfinished
 
 # Accuracy changes smaller than this (in fraction of the test set) count as negligible.
 NEGLIGIBLE_ACCURACY = 0.01
@@ -106,9 +105,8 @@ def _claims(rows: list[dict[str, Any]], environment: dict[str, Any]) -> list[dic
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
-    title = "Mixed precision: FP16 and BF16 against FP32"
-    if (section := unfinished(document, title, TEMPLATE)) is not None:
-        return section
+    if (shown := unfinished(document)) is not None:
+        return shown
     data = document["data"]
     devices = []
     for entry in data["per_device"]:
@@ -144,6 +142,6 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         for row in slow:
             findings.append(
                 f"On {view['label']} {row['mode']} for {row['workload']} was not "
-                f"timed: {row['unsupported']}."
+                f"timed: {vocabulary.reason(row['unsupported'])}."
             )
-    return Section("mixed_precision", title, "ok", None, TEMPLATE, context, findings)
+    return section(document, context, findings)

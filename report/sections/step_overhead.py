@@ -7,9 +7,7 @@ from typing import Any
 from report import plots
 from report.formatting import duration, percent, ratio
 from report.load import RunResults
-from report.sections import Section, device_label, unfinished
-
-TEMPLATE = "sections/step_overhead.html.j2"
+from report.sections import Section, device_label, gpu_measured, section, unfinished
 
 
 def _device_view(entry: dict[str, Any], flops: int) -> dict[str, Any]:
@@ -75,16 +73,15 @@ def _why(run: RunResults, devices: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
-    title = "Step overhead: where a tiny training step's time goes"
-    if (section := unfinished(document, title, TEMPLATE)) is not None:
-        return section
+    if (shown := unfinished(document)) is not None:
+        return shown
     data = document["data"]
     devices = [_device_view(e, data["flops_per_step"]) for e in data["per_device"]]
     context = {
         "config": document["config"],
         "data": data,
         "devices": devices,
-        "gpu_measured": any(d["device"] != "cpu" and not d["simulated"] for d in devices),
+        "gpu_measured": gpu_measured(devices),
         "why": _why(run, devices),
     }
     findings = []
@@ -97,4 +94,4 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
             f"({percent(notes['floor_share'])}); the fastest equivalent way, {fastest['variant']}, "
             f"takes {duration(fastest['summary']['median'])} ({ratio(fastest['speedup'])} as fast)."
         )
-    return Section("step_overhead", title, "ok", None, TEMPLATE, context, findings)
+    return section(document, context, findings)

@@ -1,0 +1,245 @@
+"""The result format: the contract between what measures and what renders.
+
+Standard library only, so that `report/` reads result files on a machine that
+has no torch. Files are plain JSON with sorted keys, indent 2 and a trailing
+newline, so two machines' results diff well in git.
+
+Every file carries `schema_version` and `kind`. Readers reject a newer
+version, and a file that is not valid, with one line that names the file and
+the field. Older versions are brought up to date by `upgrades.UPGRADES`, one
+step at a time, so every reader works on the current version only.
+
+The rule for versions: an optional addition (a new field that readers may
+ignore and that old files may lack) needs no new version; a change of meaning
+or of shape does, with an upgrade function and a line in HISTORY.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from experiments.contract import declaration, shapes
+from experiments.contract.upgrades import UPGRADES
+
+SCHEMA_VERSION = 2
+
+# What each version changed, and why. Newest last.
+HISTORY: tuple[tuple[int, str], ...] = (
+    (1, "First format: run.json, environment.json and one file per experiment."),
+    (
+        1,
+        "Optional additions within version 1: run.json `invoked_as`; logging_interval "
+        "`notes_intervals.p_value` and `.alpha` (the verdict `exceeds_noise` became a "
+        "Kruskal–Wallis test; files without a p-value used 'median spread > 2 pooled SD'); "
+        "batch_size_scaling and mixed_precision `data_source`.",
+    ),
+    (
+        2,
+        "Words out of the data: result files hold identifiers and numbers, and the report "
+        "words them in the reader's language. Removed: experiment `title` and "
+        "`device_names`, step_overhead variant `description`, mixed_precision workload "
+        "`description`, the model descriptions of cpu_vs_gpu and batch_size_scaling "
+        "(now layer `widths`). Reshaped: `data_source` is {kind, path}; an unsupported "
+        "variant or mode is {code, error, …}; environment `unavailable` entries are "
+        "{source, code, detail}; `cpu.generation` is an object; GeForce `tier_meaning` "
+        "left the data. Added meaning: logging_interval `notes_intervals.rule` names the "
+        "rule behind `exceeds_noise` (version 1 files without a p-value are marked "
+        "'spread_over_2sd', the rule that made them). Paths are stored with the home "
+        "directory as ~.",
+    ),
+)
+
+RUN_FILE = "run.json"
+ENVIRONMENT_FILE = "environment.json"
+# results/LAST_RUN names the folder of the last run, for `render` without arguments.
+LAST_RUN_FILE = "LAST_RUN"
+
+RUN_STATUSES = ("running", "complete", "incomplete")
+EXPERIMENT_STATUSES = ("ok", "skipped", "failed")
+MANIFEST_STATUSES = ("pending", *EXPERIMENT_STATUSES)
+
+JSONDict = dict[str, Any]
+
+KIND_SPECS: dict[str, shapes.Spec] = {
+    "run": shapes.RUN_SPEC,
+    "environment": shapes.ENVIRONMENT_SPEC,
+    "experiment": shapes.EXPERIMENT_SPEC,
+}
+
+
+class ResultFormatError(Exception):
+    """A result file that cannot be used; its text is the one line a user sees."""
+
+    def __init__(self, path: Path | str, field: str, problem: str) -> None:
+        self.path = Path(path)
+        self.field = field
+        self.problem = problem
+        where = f"field '{field}': " if field else ""
+        super().__init__(f"{self.path}: {where}{problem}")
+
+
+def shareable_path(path: str | Path) -> str:
+    """A path as result files store it: the home directory written as ~ (folders are shared,
+    and a user name has no business in a classmate's copy)."""
+    text = str(path)
+    home = os.path.expanduser("~")
+    if home and home != "~" and (text == home or text.startswith(home.rstrip(os.sep) + os.sep)):
+        return "~" + text[len(home.rstrip(os.sep)) :]
+    return text
+
+
+# --------------------------------------------------------------------------
+# Writing
+
+
+def _reject_non_finite(value: Any) -> Any:
+    """JSON has no NaN or infinity: a diverged loss must be stored as null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ValueError(f"non-finite number {value!r} in result; store None instead")
+    if isinstance(value, Mapping):
+        for item in value.values():
+            _reject_non_finite(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _reject_non_finite(item)
+    return value
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """The canonical text of a result file."""
+    _reject_non_finite(document)
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def write_atomic(path: Path, text: str | bytes) -> None:
+    """Write via a temporary file and a rename, so a crash never leaves half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = text.encode("utf-8") if isinstance(text, str) else text
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        # mkstemp makes the file private (0600); results are meant to be shared.
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def write_document(path: Path, document: Mapping[str, Any]) -> None:
+    write_atomic(path, dumps(document))
+
+
+# --------------------------------------------------------------------------
+# Reading
+
+
+def upgrade(document: JSONDict, path: Path) -> JSONDict:
+    version = document["schema_version"]
+    while version < SCHEMA_VERSION:
+        step = UPGRADES.get(version)
+        if step is None:
+            raise ResultFormatError(
+                path, "schema_version", f"version {version} is not known to this tool"
+            )
+        try:
+            document = step(document)
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as error:
+            raise ResultFormatError(
+                path, "", f"cannot upgrade from version {version}: {type(error).__name__} {error}"
+            ) from None
+        version = document["schema_version"]
+    return document
+
+
+def validate(document: Any, path: Path, expected_kind: str | None = None) -> JSONDict:
+    """Check and upgrade a parsed document; raise ResultFormatError naming the field."""
+    if not isinstance(document, dict):
+        raise ResultFormatError(path, "", "not a result file (top level is not a JSON object)")
+    if "schema_version" not in document:
+        raise ResultFormatError(path, "schema_version", "missing; not a result file of this tool")
+    version = document["schema_version"]
+    if not shapes.matches_type(version, int):
+        raise ResultFormatError(
+            path, "schema_version", f"expected integer, got {shapes.type_name(version)}"
+        )
+    if version > SCHEMA_VERSION:
+        raise ResultFormatError(
+            path,
+            "schema_version",
+            f"version {version} is newer than this tool reads ({SCHEMA_VERSION}); update the tool",
+        )
+    kind = document.get("kind")
+    if kind not in KIND_SPECS:
+        raise ResultFormatError(path, "kind", f"expected one of {sorted(KIND_SPECS)}, got {kind!r}")
+    if expected_kind is not None and kind != expected_kind:
+        raise ResultFormatError(path, "kind", f"expected {expected_kind!r}, got {kind!r}")
+    if version < SCHEMA_VERSION:
+        document = upgrade(document, path)
+    found = shapes.check_shape(document, KIND_SPECS[kind])
+    if found:
+        raise ResultFormatError(path, *found)
+    _check_values(document, path)
+    checked: JSONDict = document
+    return checked
+
+
+def _check_values(document: JSONDict, path: Path) -> None:
+    kind = document["kind"]
+    if kind == "run":
+        if document["status"] not in RUN_STATUSES:
+            raise ResultFormatError(path, "status", f"expected one of {list(RUN_STATUSES)}")
+        for name, entry in document["experiments"].items():
+            if entry["status"] not in MANIFEST_STATUSES:
+                raise ResultFormatError(
+                    path, f"experiments.{name}.status", f"expected one of {list(MANIFEST_STATUSES)}"
+                )
+    elif kind == "experiment":
+        status = document["status"]
+        if status not in EXPERIMENT_STATUSES:
+            raise ResultFormatError(path, "status", f"expected one of {list(EXPERIMENT_STATUSES)}")
+        if status == "ok":
+            name = document["experiment"]
+            try:
+                spec = declaration.get(name).data_spec
+            except KeyError:
+                raise ResultFormatError(
+                    path, "experiment", f"unknown experiment {name!r}"
+                ) from None
+            found = shapes.check_shape(document["data"], spec, "data")
+            if found:
+                raise ResultFormatError(path, *found)
+        elif not document["reason"]:
+            raise ResultFormatError(path, "reason", f"a {status} experiment must say why")
+
+
+def read_document(path: Path, expected_kind: str | None = None) -> JSONDict:
+    """Read and validate one result file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ResultFormatError(path, "", "file not found") from None
+    except (OSError, UnicodeDecodeError) as error:
+        raise ResultFormatError(path, "", f"cannot read: {error}") from None
+    try:
+        document = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise ResultFormatError(
+            path, "", f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    return validate(document, path, expected_kind)

@@ -1,0 +1,174 @@
+"""`python -m experiments`: the command line of the runner."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from experiments.contract import declaration
+from experiments.contract.declaration import PROFILE_NAMES
+from experiments.contract.format import LAST_RUN_FILE, ResultFormatError, write_atomic
+from experiments.core.devices import Device, available_devices
+from experiments.core.harness import Progress
+from experiments.core.runner import (
+    Interrupted,
+    UsageError,
+    execute,
+    parse_overrides,
+    prepare_resume,
+    start_run,
+)
+
+
+def make_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m experiments",
+        description="Run the study experiments on every device this machine has and write "
+        "results/<label>/<run-id>/ (environment.json, run.json, one JSON file per experiment).",
+        epilog="Examples:\n"
+        "  python -m experiments --profile quick\n"
+        "  python -m experiments --only cpu_vs_gpu --set cpu_vs_gpu.epochs=5000\n"
+        "  python -m experiments --resume results/amd-epyc/20261122T051400Z\n"
+        "  python -m experiments --list",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument(
+        "--profile",
+        choices=PROFILE_NAMES,
+        help="'default' follows the notes (minutes); 'quick' checks that everything works "
+        "(under a minute); 'smoke' is the test suite's (seconds). Default: default",
+    )
+    parser.add_argument(
+        "--only",
+        type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
+        metavar="NAME[,NAME]",
+        help="run only these experiments (see --list)",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="EXPERIMENT.SETTING=VALUE",
+        help="override one setting of the profile, e.g. cpu_vs_gpu.repeats=10; "
+        "repeatable; tuples as comma lists",
+    )
+    parser.add_argument(
+        "--seed", type=int, help="seed for every experiment (default: each config's)"
+    )
+    parser.add_argument(
+        "--label", help="folder name for this machine (default: a slug of the GPU or CPU model)"
+    )
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=Path("results"),
+        help="where run folders go (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--resume",
+        type=Path,
+        metavar="RUN_DIR",
+        help="finish an interrupted run in place, with its own profile and settings",
+    )
+    parser.add_argument(
+        "--list",
+        action="store_true",
+        help="list the experiments and their settings per profile, then exit",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+    return parser
+
+
+def list_experiments() -> str:
+    lines = []
+    for name, declared in declaration.declarations().items():
+        lines.append(f"{name}: {declared.title}")
+        profiles = {p: declared.profiles[p] for p in ("default", "quick", "smoke")}
+        for field in dataclasses.fields(declared.config):
+            values = "  ".join(
+                f"{p}={getattr(config, field.name)!r}" for p, config in profiles.items()
+            )
+            lines.append(f"  {field.name:<20} {values}")
+    return "\n".join(lines)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted(f"signal {signum}")
+
+
+def _check_resume_flags(args: argparse.Namespace) -> None:
+    given = [
+        flag
+        for flag, value in (
+            ("--profile", args.profile),
+            ("--only", args.only),
+            ("--set", args.set),
+            ("--seed", args.seed),
+            ("--label", args.label),
+        )
+        if value
+    ]
+    if given:
+        raise UsageError(f"--resume runs with the run's own settings; drop {', '.join(given)}")
+
+
+def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()) -> int:
+    """The runner's command line. `extra_devices` join the machine's own (the tests add a
+    stand-in GPU this way; it is labelled simulated in every result it produces)."""
+    cli_args = list(argv) if argv is not None else sys.argv[1:]
+    args = make_parser().parse_args(cli_args)
+    if args.list:
+        print(list_experiments())
+        return 0
+    try:
+        if args.only:
+            unknown = [n for n in args.only if n not in declaration.declarations()]
+            if unknown:
+                raise UsageError(
+                    f"--only: unknown experiment(s) {', '.join(unknown)} "
+                    f"(known: {', '.join(declaration.names())})"
+                )
+        if args.resume:
+            _check_resume_flags(args)
+            run_dir, manifest, environment, configs = prepare_resume(args.resume)
+        else:
+            run_dir, manifest, environment, configs = start_run(
+                args.results,
+                profile=args.profile or "default",
+                only=args.only,
+                overrides=parse_overrides(args.set),
+                seed=args.seed,
+                label=args.label,
+                command=["python", "-m", "experiments", *cli_args],
+            )
+    except (UsageError, ResultFormatError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    progress = Progress(enabled=not args.quiet)
+    progress.done(f"run folder: {run_dir}")
+    devices = [*available_devices(environment["cpu"]["model"] or "CPU"), *extra_devices]
+    if len(devices) == 1:
+        progress.done("no GPU found: measuring the CPU only (the report says so)")
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        execute(run_dir, manifest, environment, configs, devices, progress)
+    except (KeyboardInterrupt, Interrupted):
+        print(
+            f"\ninterrupted: finished experiments are kept in {run_dir}; "
+            f"complete it with: python -m experiments --resume {run_dir}",
+            file=sys.stderr,
+        )
+        return 130
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    results_root = run_dir.parent.parent
+    write_atomic(results_root / LAST_RUN_FILE, f"{run_dir}\n")
+    print(f"results: {run_dir}")
+    for path in sorted(run_dir.glob("*.json")):
+        print(f"  {path}")
+    return 0

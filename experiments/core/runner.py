@@ -1,0 +1,332 @@
+"""Run the experiments of a profile into a run folder, or finish an interrupted one.
+
+A run folder is `results/<label>/<run-id>/` with `environment.json`, one file
+per experiment and the manifest `run.json`. Each experiment's file is written
+the moment it finishes, so an interrupted run (Ctrl-C, SIGTERM, a crash) keeps
+what it finished and is marked incomplete; a resume runs what is missing with
+the same profile, overrides and seed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import os
+import re
+import subprocess
+import traceback
+import typing
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import experiments
+from experiments.contract import declaration
+from experiments.contract.format import (
+    ENVIRONMENT_FILE,
+    RUN_FILE,
+    SCHEMA_VERSION,
+    read_document,
+    shareable_path,
+    write_document,
+)
+from experiments.core import probe
+from experiments.core.devices import Device
+from experiments.core.harness import (
+    LoadMonitor,
+    Progress,
+    RunContext,
+    Skipped,
+    error_reason,
+    numeric_settings,
+)
+
+
+class UsageError(Exception):
+    """Bad input from the user: shown as one line, nothing written."""
+
+
+class Interrupted(Exception):
+    """SIGTERM, turned into an exception so the run can be marked incomplete."""
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def slug(text: str) -> str:
+    """A label that names hardware, not a host: results are shared between classmates."""
+    text = re.sub(r"\((r|tm|c)\)", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"\b(cpu|processor|\d+-core)\b", "", text, flags=re.IGNORECASE)
+    text = re.sub(r"@.*$", "", text)
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown-machine"
+
+
+def default_label(environment: dict[str, Any]) -> str:
+    if environment["gpus"]:
+        return slug(environment["gpus"][0]["name"])
+    return slug(environment["cpu"]["model"] or "unknown machine")
+
+
+# --------------------------------------------------------------------------
+# Configs: profile + overrides
+
+
+def _parse_value(raw: str, kind: Any, where: str) -> Any:
+    origin = typing.get_origin(kind)
+    try:
+        if kind is bool:
+            lowered = raw.lower()
+            if lowered not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            return lowered in ("true", "1", "yes")
+        if kind is int:
+            return int(raw)
+        if kind is float:
+            return float(raw)
+        if kind is str:
+            return raw
+        if origin is tuple:
+            (item_kind, *_) = typing.get_args(kind)
+            return tuple(item_kind(part) for part in raw.split(",") if part.strip())
+    except ValueError:
+        pass
+    name = getattr(kind, "__name__", str(kind))
+    raise UsageError(f"{where}: cannot read {raw!r} as {name}")
+
+
+def build_configs(
+    names: Sequence[str], profile: str, overrides: dict[str, str], seed: int | None
+) -> dict[str, Any]:
+    """Each experiment's frozen Config for this run, or UsageError naming the bad input."""
+    configs: dict[str, Any] = {}
+    for key in overrides:
+        experiment = key.split(".", 1)[0]
+        if experiment not in names:
+            raise UsageError(f"--set {key}: experiment {experiment!r} is not part of this run")
+    for name in names:
+        config = declaration.get(name).profiles[profile]
+        hints = typing.get_type_hints(type(config))
+        changes: dict[str, Any] = {}
+        for key, raw in overrides.items():
+            experiment, _, field = key.partition(".")
+            if experiment != name:
+                continue
+            if field not in hints:
+                fields = ", ".join(f.name for f in dataclasses.fields(config))
+                raise UsageError(f"--set {key}: {name} has no setting {field!r} (has: {fields})")
+            changes[field] = _parse_value(raw, hints[field], f"--set {key}")
+        if seed is not None and "seed" in hints:
+            changes.setdefault("seed", seed)
+        try:
+            configs[name] = dataclasses.replace(config, **changes)
+        except (ValueError, TypeError) as error:
+            raise UsageError(f"{name}: {error}") from None
+    return configs
+
+
+def parse_overrides(items: Sequence[str]) -> dict[str, str]:
+    overrides: dict[str, str] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or "." not in key:
+            raise UsageError(f"--set {item}: expected EXPERIMENT.SETTING=VALUE")
+        overrides[key.strip()] = value.strip()
+    return overrides
+
+
+def config_record(config: Any) -> dict[str, Any]:
+    """A Config as its result file stores it: tuples as lists, paths with ~ for home."""
+    record = {}
+    for key, value in dataclasses.asdict(config).items():
+        if isinstance(value, tuple):
+            value = list(value)
+        elif key.endswith("_dir") and value:
+            value = shareable_path(value)
+        record[key] = value
+    return record
+
+
+# --------------------------------------------------------------------------
+# The run
+
+
+def _git_commit() -> str | None:
+    root = Path(__file__).resolve().parent.parent.parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=root,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return f"{commit}-dirty" if dirty else commit
+
+
+def _shareable_command(command: str) -> str:
+    """A command line with the home directory written as ~ in every word."""
+    return " ".join(shareable_path(word) for word in command.split(" "))
+
+
+def _new_run_dir(results: Path, label: str) -> tuple[Path, str]:
+    base = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    (results / label).mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 1000):
+        run_id = base if attempt == 1 else f"{base}-{attempt}"
+        try:
+            (results / label / run_id).mkdir()
+        except FileExistsError:
+            continue
+        return results / label / run_id, run_id
+    raise UsageError(f"{results / label}: cannot find a free run id")
+
+
+def _run_one(name: str, config: Any, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
+    measure = declaration.get(name).load_measure()
+    monitor = LoadMonitor()
+    started = utc_now()
+    status, reason, data = "ok", None, None
+    settings_at_start = numeric_settings()
+    monitor.start()
+    try:
+        data = measure.run(config, devices, ctx)
+    except Skipped as skip:
+        status, reason = "skipped", str(skip)
+    except (KeyboardInterrupt, Interrupted):
+        raise
+    except Exception as error:
+        traceback.print_exc()
+        status, reason = "failed", error_reason(error)
+    conditions = {**settings_at_start, **monitor.stop()}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "experiment",
+        "experiment": name,
+        "status": status,
+        "reason": reason,
+        "config": config_record(config),
+        "seed": getattr(config, "seed", None),
+        "devices": [d.name for d in devices],
+        "started_utc": started,
+        "finished_utc": utc_now(),
+        "conditions": conditions,
+        "data": data,
+    }
+
+
+def execute(
+    run_dir: Path,
+    manifest: dict[str, Any],
+    environment: dict[str, Any],
+    configs: dict[str, Any],
+    devices: list[Device],
+    progress: Progress,
+) -> dict[str, Any]:
+    """Run every experiment the manifest does not mark ok; keep the manifest current."""
+    ctx = RunContext(progress=progress, physical_cores=environment["cpu"]["physical_cores"] or 1)
+    manifest["status"] = "running"
+    manifest["finished_utc"] = None
+    write_document(run_dir / RUN_FILE, manifest)
+    todo = [name for name in configs if manifest["experiments"][name]["status"] != "ok"]
+    try:
+        for position, name in enumerate(todo, start=1):
+            progress.done(
+                f"[{position}/{len(todo)}] {name} on {', '.join(d.name for d in devices)}"
+            )
+            document = _run_one(name, configs[name], devices, ctx)
+            file_name = f"{name}.json"
+            write_document(run_dir / file_name, document)
+            manifest["experiments"][name] = {
+                "status": document["status"],
+                "reason": document["reason"],
+                "file": file_name,
+            }
+            write_document(run_dir / RUN_FILE, manifest)
+            progress.done(
+                f"      {name}: {document['status']}"
+                + (f" ({document['reason']})" if document["reason"] else "")
+            )
+    except (KeyboardInterrupt, Interrupted):
+        manifest["status"] = "incomplete"
+        write_document(run_dir / RUN_FILE, manifest)
+        raise
+    probe.record_end(environment)
+    write_document(run_dir / ENVIRONMENT_FILE, environment)
+    manifest["status"] = "complete"
+    manifest["finished_utc"] = utc_now()
+    write_document(run_dir / RUN_FILE, manifest)
+    return manifest
+
+
+def _same_machine(stored: dict[str, Any], now: dict[str, Any]) -> bool:
+    return bool(
+        stored["cpu"]["model"] == now["cpu"]["model"]
+        and [g["name"] for g in stored["gpus"]] == [g["name"] for g in now["gpus"]]
+    )
+
+
+RunSetup = tuple[Path, dict[str, Any], dict[str, Any], dict[str, Any]]
+
+
+def start_run(
+    results: Path,
+    *,
+    profile: str,
+    only: Sequence[str] | None = None,
+    overrides: dict[str, str] | None = None,
+    seed: int | None = None,
+    label: str | None = None,
+    command: Sequence[str] = ("python", "-m", "experiments"),
+) -> RunSetup:
+    """Check the input, probe the machine and create a fresh run folder (never an old one)."""
+    names = list(only) if only else declaration.names()
+    overrides = dict(overrides or {})
+    configs = build_configs(names, profile, overrides, seed)
+    environment = probe.probe()
+    label = slug(label) if label else default_label(environment)
+    run_dir, run_id = _new_run_dir(results, label)
+    invoked_as = os.environ.get("STUDY_INVOKED_AS")
+    manifest = {
+        "schema_version": SCHEMA_VERSION,
+        "kind": "run",
+        "label": label,
+        "run_id": run_id,
+        "profile": profile,
+        "seed": seed,
+        "only": list(only or []),
+        "overrides": {k: shareable_path(v) for k, v in overrides.items()},
+        "command": [shareable_path(part) for part in command],
+        # The command the user typed, where a wrapper (the noxfile) says so.
+        "invoked_as": _shareable_command(invoked_as) if invoked_as else None,
+        "package_version": experiments.__version__,
+        "git_commit": _git_commit(),
+        "started_utc": utc_now(),
+        "finished_utc": None,
+        "status": "running",
+        "experiments": {
+            name: {"status": "pending", "reason": None, "file": None} for name in names
+        },
+    }
+    write_document(run_dir / ENVIRONMENT_FILE, environment)
+    write_document(run_dir / RUN_FILE, manifest)
+    return run_dir, manifest, environment, configs
+
+
+def prepare_resume(run_dir: Path) -> RunSetup:
+    """The run folder's own manifest, machine and settings, checked before anything runs."""
+    manifest = read_document(run_dir / RUN_FILE, "run")
+    environment = read_document(run_dir / ENVIRONMENT_FILE, "environment")
+    if manifest["status"] == "complete":
+        raise UsageError(f"{run_dir}: this run is complete; nothing to resume")
+    if not _same_machine(environment, probe.probe()):
+        raise UsageError(f"{run_dir}: was started on another machine; resume it there")
+    configs = build_configs(
+        list(manifest["experiments"]), manifest["profile"], manifest["overrides"], manifest["seed"]
+    )
+    return run_dir, manifest, environment, configs

@@ -1,0 +1,168 @@
+"""Words for the identifiers that result files hold.
+
+Result files store identifiers and numbers (a variant `manual`, a data source
+`{"kind": "mnist_files", "path": "~/data"}`, a reason `{"code": "too_slow",
+…}`); this module is the one place that turns each into a sentence in the
+reader's language. Every message is marked with N_ so the catalogue tools
+find it, and translated when it is shown.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from typing import Any
+
+from experiments.contract.declaration import N_
+from report.formatting import duration
+from report.i18n import _
+
+# step_overhead: what each way of doing the notes' step changes.
+VARIANTS = {
+    "notes": N_("the notes' loop: model(x), zero_grad(), backward(), SGD step, loss.item()"),
+    "forward_call": N_(
+        "model.forward(x) instead of model(x): skips nn.Module.__call__ (and hooks)"
+    ),
+    "keep_grads": N_("zero_grad(set_to_none=False): gradients zeroed in place, not freed"),
+    "foreach": N_("SGD(foreach=True): one multi-tensor update instead of one per parameter"),
+    "fused": N_("SGD(fused=True): the update as a single fused kernel"),
+    "manual": N_("backward written by hand under torch.inference_mode(): no autograd"),
+    "compiled": N_("torch.compile(model): forward and backward compiled, SGD step eager"),
+    "cuda_graph": N_("the whole step captured once as a CUDA graph, then replayed"),
+}
+
+# mixed_precision: the workloads.
+WORKLOADS = {
+    "notes_mnist": N_("the notes' MNIST MLP 784-128-64-10, batch 64, SGD lr 0.01"),
+    "wide_mlp": N_(
+        "a wide MLP 1024-2048-2048-10, batch 256: enough arithmetic for low precision to matter"
+    ),
+    "iris": N_("the notes' Iris MLP 4-10-3, full batch: the tiny case"),
+    "digits": N_("64-64-10 on scikit-learn's digits, batch 64: real accuracy"),
+}
+
+DATA_SOURCES = {
+    "synthetic": N_("synthetic tensors of the input shape and dtype"),
+    "iris": N_("scikit-learn's Iris"),
+    "digits": N_("scikit-learn's 8×8 digits"),
+    "mnist_files": N_("MNIST from {path}"),
+    "cifar10_files": N_("CIFAR-10 from {path}"),
+    "unknown": N_("not recorded"),
+}
+
+# Why a variant, a mode or an experiment did not run.
+REASONS = {
+    "needs_cuda": N_("CUDA graphs need a CUDA device"),
+    "too_slow": N_(
+        "too slow on this device: one step took {step}, so its runs would take about "
+        "{projected} (limit {limit})"
+    ),
+    "no_cuda_device": N_("no CUDA device"),
+}
+
+# The notes' reading of the last two digits of a GeForce name (002).
+GEFORCE_TIERS = {
+    "90": N_("flagship"),
+    "80": N_("high end"),
+    "70": N_("sweet spot"),
+    "60": N_("mainstream"),
+    "50": N_("entry"),
+}
+
+CPU_LINES = {
+    "intel_core": N_("Intel Core {ordinal} generation, {tier} tier"),
+    "intel_core_ultra": N_("Intel Core Ultra series {generation}, Ultra {tier} tier"),
+    "ryzen": N_("Ryzen {generation} series, Ryzen {tier} tier"),
+    "apple": N_("Apple {generation} generation {tier}"),
+}
+
+UNAVAILABLE_SOURCES = {
+    "gpu": N_("GPU"),
+    "nvml": N_("NVML (nvidia-ml-py)"),
+    "cpu_details": N_("CPU details (py-cpuinfo)"),
+    "cpu_frequency": N_("CPU frequency"),
+    "cpu_caches": N_("CPU caches"),
+    "other": N_("other"),
+}
+
+UNAVAILABLE_CODES = {
+    "torch_cpu_build": N_("torch has no CUDA support (CPU build)"),
+    "no_cuda_device": N_("torch is a CUDA build but no CUDA device is visible"),
+    "not_reported": N_("not reported by the operating system"),
+    "not_linux": N_("/sys/devices/system/cpu not present (not Linux)"),
+}
+
+
+def _lookup(table: dict[str, str], key: str) -> str:
+    """The translated word for `key`, or the identifier itself where this version of the
+    report has no word for it (a newer tool's identifier reads as itself, not as a blank)."""
+    message = table.get(key)
+    return _(message) if message else key
+
+
+def variant(name: str) -> str:
+    return _lookup(VARIANTS, name)
+
+
+def workload(name: str) -> str:
+    return _lookup(WORKLOADS, name)
+
+
+def data_source(source: dict[str, Any]) -> str:
+    return _lookup(DATA_SOURCES, source["kind"]).format(path=source.get("path") or "?")
+
+
+def reason(record: dict[str, Any] | str | None) -> str:
+    """A reason record ({code, error, …}) or a stored reason string, as one sentence."""
+    if record is None:
+        return ""
+    if isinstance(record, str):
+        return _lookup(REASONS, record)
+    if record["code"] == "error":
+        return str(record.get("error") or "")
+    text = _lookup(REASONS, record["code"])
+    return text.format(
+        step=duration(record.get("step_s")),
+        projected=duration(record.get("projected_s")),
+        limit=duration(record.get("limit_s")),
+    )
+
+
+def geforce_tier(tier: str) -> str | None:
+    message = GEFORCE_TIERS.get(tier)
+    return _(message) if message else None
+
+
+def _ordinal(number: int) -> str:
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
+
+
+def cpu_generation(generation: dict[str, Any]) -> str:
+    number = generation["generation"]
+    text = _lookup(CPU_LINES, generation["line"]).format(
+        generation=number,
+        ordinal=_ordinal(number) if isinstance(number, int) else number,
+        tier=generation.get("tier") or "",
+    )
+    return text.strip()
+
+
+def unavailable_reason(entry: dict[str, Any]) -> str:
+    """Why a source of machine facts could not be read (the error itself if unexpected)."""
+    code = entry.get("code")
+    if code and code != "error":
+        return _lookup(UNAVAILABLE_CODES, code)
+    return str(entry.get("detail") or code or "")
+
+
+def unavailable(entry: dict[str, Any]) -> str:
+    return f"{_lookup(UNAVAILABLE_SOURCES, entry['source'])}: {unavailable_reason(entry)}"
+
+
+def model_layers(widths: Sequence[int]) -> str:
+    """An MLP's layers as code: Linear(4, 10) -> ReLU -> Linear(10, 3)."""
+    layers = [f"Linear({a}, {b})" for a, b in itertools.pairwise(widths)]
+    return " -> ReLU -> ".join(layers)

@@ -1,0 +1,218 @@
+"""The layout holds: experiments are found, not listed; each has its section, partial, test and
+README entry; the report reads only the contract and never needs torch; adding an experiment
+takes its own files and nothing else."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+import textwrap
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import experiments.suite
+import report.sections
+from experiments.contract import declaration
+from report import cli as report_cli
+from report import render
+from tests.conftest import ROOT
+
+SUITE = ROOT / "experiments" / "suite"
+
+
+def _declared() -> list[str]:
+    return declaration.names()
+
+
+def test_every_experiment_folder_is_declared_and_nothing_else() -> None:
+    folders = sorted(p.parent.name for p in SUITE.glob("*/__init__.py"))
+    assert folders and sorted(_declared()) == folders
+    assert {"cpu_vs_gpu", "mixed_precision"} <= set(folders)
+
+
+@pytest.mark.parametrize("name", _declared())
+def test_every_experiment_has_its_section_partial_test_and_readme_entry(name: str) -> None:
+    assert (ROOT / "report" / "sections" / f"{name}.py").is_file(), "section module"
+    assert (ROOT / "templates" / "sections" / f"{name}.html.j2").is_file(), "section partial"
+    assert (ROOT / "tests" / f"test_{name}.py").is_file(), "test file"
+    assert (SUITE / name / "measure.py").is_file(), "measuring module"
+    assert f"`{name}`" in (ROOT / "README.md").read_text(encoding="utf-8"), "README entry"
+
+
+@pytest.mark.parametrize("name", _declared())
+def test_every_declaration_is_complete(name: str) -> None:
+    declared = declaration.get(name)
+    assert set(declared.profiles) == set(declaration.PROFILE_NAMES)
+    assert declared.measure == f"experiments.suite.{name}.measure"
+    assert declared.title.strip()
+
+
+def _imports(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            yield from (alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            yield node.module
+
+
+def test_report_imports_nothing_from_experiments_but_the_contract() -> None:
+    offending = [
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (ROOT / "report").rglob("*.py")
+        for module in _imports(path)
+        if module.split(".")[0] == "experiments" and not module.startswith("experiments.contract")
+    ]
+    assert offending == []
+
+
+def test_the_contract_uses_only_the_standard_library() -> None:
+    allowed_roots = set(sys.stdlib_module_names) | {"experiments"}
+    for path in (ROOT / "experiments" / "contract").rglob("*.py"):
+        for module in _imports(path):
+            assert module.split(".")[0] in allowed_roots, f"{path.name} imports {module}"
+            if module.startswith("experiments"):
+                assert module.startswith("experiments.contract"), f"{path.name}: {module}"
+
+
+def test_every_report_module_imports_and_renders_with_torch_unimportable() -> None:
+    modules = sorted(
+        ".".join(p.relative_to(ROOT).with_suffix("").parts)
+        for p in (ROOT / "report").rglob("*.py")
+        if p.name != "__main__.py"
+    )
+    fixture = next((ROOT / "tests" / "fixtures" / "runs" / "fixture-machine-a").iterdir())
+    code = textwrap.dedent(
+        f"""
+        import importlib, sys
+        sys.modules["torch"] = None  # any import of torch now raises ImportError
+        for name in {modules!r}:
+            importlib.import_module(name)
+        from report.load import load_run
+        from report.render import render_html
+        from report.diff import diff, load_inputs
+        from pathlib import Path
+        render_html(load_run(Path({str(fixture)!r})))
+        diff(load_inputs([Path({str(fixture)!r}), Path({str(fixture)!r})]))
+        """
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT)
+
+
+def test_no_module_is_over_about_400_lines() -> None:
+    long = [
+        f"{path.relative_to(ROOT)}: {n}"
+        for folder in ("experiments", "report", "benchmarks")
+        for path in (ROOT / folder).rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 420
+    ]
+    assert long == []
+
+
+# --------------------------------------------------------------------------
+# Adding an experiment: its module(s), its section and partial; nothing else.
+
+TOY_DECLARATION = """
+from dataclasses import dataclass
+from experiments.contract.declaration import Declaration, N_, device_metrics
+from experiments.contract.shapes import NUMBER, device_entry
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0
+    repeats: int = 5
+
+
+DECLARATION = Declaration(
+    name="toy",
+    order=99,
+    title=N_("A toy experiment"),
+    config=Config,
+    profiles={p: Config() for p in ("smoke", "quick", "default")},
+    data_spec={"answer": int, "per_device": [device_entry(times_s=[NUMBER])]},
+    metrics=lambda data: device_metrics(
+        data["per_device"], lambda e: [("sleep", N_("a short sleep"), {}, e["times_s"])]
+    ),
+    measure=f"{__name__}.measure",
+)
+"""
+
+TOY_MEASURE = """
+import time
+from experiments.core.harness import device_record, run_repeats
+
+
+def run(config, devices, ctx):
+    runs = run_repeats(
+        devices, lambda d: (lambda: time.sleep(0.001)), warmup=1, repeats=config.repeats,
+        progress=ctx.progress, what="toy",
+    )
+    return {
+        "answer": 42,
+        "per_device": [{**device_record(r.device), "times_s": r.times_s} for r in runs],
+    }
+"""
+
+TOY_SECTION = """
+from report.sections import section, unfinished
+
+
+def build(document, run):
+    if (shown := unfinished(document)) is not None:
+        return shown
+    answer = document["data"]["answer"]
+    return section(document, {"answer": answer}, [f"The toy answered {answer}."])
+"""
+
+TOY_PARTIAL = """<section id="toy"><h2>{{ section.title }}</h2>
+<p>The answer is {{ section.context.answer }}.</p></section>
+"""
+
+
+@pytest.fixture
+def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A seventh experiment written as a newcomer would: four new files in a tree of its own."""
+    suite = tmp_path / "suite"
+    (suite / "toy").mkdir(parents=True)
+    (suite / "toy" / "__init__.py").write_text(TOY_DECLARATION)
+    (suite / "toy" / "measure.py").write_text(TOY_MEASURE)
+    sections = tmp_path / "sections"
+    sections.mkdir()
+    (sections / "toy.py").write_text(TOY_SECTION)
+    templates = tmp_path / "templates"
+    (templates / "sections").mkdir(parents=True)
+    (templates / "sections" / "toy.html.j2").write_text(TOY_PARTIAL)
+    monkeypatch.setattr(experiments.suite, "__path__", [*experiments.suite.__path__, str(suite)])
+    monkeypatch.setattr(report.sections, "__path__", [*report.sections.__path__, str(sections)])
+    monkeypatch.setattr(render, "TEMPLATE_PATHS", [*render.TEMPLATE_PATHS, templates])
+    declaration.declarations.cache_clear()
+    yield tmp_path
+    for name in [
+        m for m in sys.modules if m.startswith(("experiments.suite.toy", "report.sections.toy"))
+    ]:
+        del sys.modules[name]
+    declaration.declarations.cache_clear()
+
+
+def test_adding_an_experiment_needs_only_its_own_files(
+    toy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from experiments.core import cli as run_cli
+
+    assert "toy" in declaration.names()
+    results = toy / "results"
+    for _ in range(2):
+        args = ["--only", "toy", "--profile", "smoke", "--quiet", "--results", str(results)]
+        assert run_cli.main([*args, "--label", "m"]) == 0
+    first, second = sorted((results / "m").iterdir())
+    assert report_cli.main(["render", str(first), "--no-pdf"]) == 0
+    html = (first / "report.html").read_text()
+    assert "A toy experiment" in html and "The answer is 42." in html
+    assert "The toy answered 42." in html  # its finding reaches the summary
+    out = toy / "diff"
+    assert report_cli.main(["diff", str(first), str(second), "--out", str(out), "--no-pdf"]) == 0
+    assert "| toy | a short sleep, cpu |" in (out / "diff.md").read_text()
+    capsys.readouterr()
