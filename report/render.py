@@ -38,8 +38,6 @@ def environment() -> jinja2.Environment:
     )
     env.filters.update(formatting.FILTERS)
     env.filters.update(
-        variant=vocabulary.variant,
-        workload=vocabulary.workload,
         data_source=vocabulary.data_source,
         reason=vocabulary.reason,
         layers=vocabulary.model_layers,

@@ -17,30 +17,6 @@ from experiments.contract.declaration import N_
 from report.formatting import duration
 from report.i18n import _
 
-# step_overhead: what each way of doing the notes' step changes.
-VARIANTS = {
-    "notes": N_("the notes' loop: model(x), zero_grad(), backward(), SGD step, loss.item()"),
-    "forward_call": N_(
-        "model.forward(x) instead of model(x): skips nn.Module.__call__ (and hooks)"
-    ),
-    "keep_grads": N_("zero_grad(set_to_none=False): gradients zeroed in place, not freed"),
-    "foreach": N_("SGD(foreach=True): one multi-tensor update instead of one per parameter"),
-    "fused": N_("SGD(fused=True): the update as a single fused kernel"),
-    "manual": N_("backward written by hand under torch.inference_mode(): no autograd"),
-    "compiled": N_("torch.compile(model): forward and backward compiled, SGD step eager"),
-    "cuda_graph": N_("the whole step captured once as a CUDA graph, then replayed"),
-}
-
-# mixed_precision: the workloads.
-WORKLOADS = {
-    "notes_mnist": N_("the notes' MNIST MLP 784-128-64-10, batch 64, SGD lr 0.01"),
-    "wide_mlp": N_(
-        "a wide MLP 1024-2048-2048-10, batch 256: enough arithmetic for low precision to matter"
-    ),
-    "iris": N_("the notes' Iris MLP 4-10-3, full batch: the tiny case"),
-    "digits": N_("64-64-10 on scikit-learn's digits, batch 64: real accuracy"),
-}
-
 DATA_SOURCES = {
     "synthetic": N_("synthetic tensors of the input shape and dtype"),
     "iris": N_("scikit-learn's Iris"),
@@ -93,23 +69,15 @@ UNAVAILABLE_CODES = {
 }
 
 
-def _lookup(table: dict[str, str], key: str) -> str:
+def lookup(table: dict[str, str], key: str) -> str:
     """The translated word for `key`, or the identifier itself where this version of the
     report has no word for it (a newer tool's identifier reads as itself, not as a blank)."""
     message = table.get(key)
     return _(message) if message else key
 
 
-def variant(name: str) -> str:
-    return _lookup(VARIANTS, name)
-
-
-def workload(name: str) -> str:
-    return _lookup(WORKLOADS, name)
-
-
 def data_source(source: dict[str, Any]) -> str:
-    return _lookup(DATA_SOURCES, source["kind"]).format(path=source.get("path") or "?")
+    return lookup(DATA_SOURCES, source["kind"]).format(path=source.get("path") or "?")
 
 
 def reason(record: dict[str, Any] | str | None) -> str:
@@ -117,10 +85,10 @@ def reason(record: dict[str, Any] | str | None) -> str:
     if record is None:
         return ""
     if isinstance(record, str):
-        return _lookup(REASONS, record)
+        return lookup(REASONS, record)
     if record["code"] == "error":
         return str(record.get("error") or "")
-    text = _lookup(REASONS, record["code"])
+    text = lookup(REASONS, record["code"])
     return text.format(
         step=duration(record.get("step_s")),
         projected=duration(record.get("projected_s")),
@@ -142,7 +110,7 @@ def _ordinal(number: int) -> str:
 
 def cpu_generation(generation: dict[str, Any]) -> str:
     number = generation["generation"]
-    text = _lookup(CPU_LINES, generation["line"]).format(
+    text = lookup(CPU_LINES, generation["line"]).format(
         generation=number,
         ordinal=_ordinal(number) if isinstance(number, int) else number,
         tier=generation.get("tier") or "",
@@ -154,12 +122,12 @@ def unavailable_reason(entry: dict[str, Any]) -> str:
     """Why a source of machine facts could not be read (the error itself if unexpected)."""
     code = entry.get("code")
     if code and code != "error":
-        return _lookup(UNAVAILABLE_CODES, code)
+        return lookup(UNAVAILABLE_CODES, code)
     return str(entry.get("detail") or code or "")
 
 
 def unavailable(entry: dict[str, Any]) -> str:
-    return f"{_lookup(UNAVAILABLE_SOURCES, entry['source'])}: {unavailable_reason(entry)}"
+    return f"{lookup(UNAVAILABLE_SOURCES, entry['source'])}: {unavailable_reason(entry)}"
 
 
 def model_layers(widths: Sequence[int]) -> str:

@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.contract.declaration import N_
 from report import vocabulary
 from report.formatting import percent, ratio
 from report.load import RunResults
 from report.sections import Section, device_label, section, unfinished
+
+# The workloads, in words.
+WORKLOADS = {
+    "notes_mnist": N_("the notes' MNIST MLP 784-128-64-10, batch 64, SGD lr 0.01"),
+    "wide_mlp": N_(
+        "a wide MLP 1024-2048-2048-10, batch 256: enough arithmetic for low precision to matter"
+    ),
+    "iris": N_("the notes' Iris MLP 4-10-3, full batch: the tiny case"),
+    "digits": N_("64-64-10 on scikit-learn's digits, batch 64: real accuracy"),
+}
 
 # Accuracy changes smaller than this (in fraction of the test set) count as negligible.
 NEGLIGIBLE_ACCURACY = 0.01
@@ -115,7 +126,10 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
             {
                 "label": device_label(entry),
                 "device": entry["device"],
-                "workloads": entry["workloads"],
+                "workloads": [
+                    {**w, "description": vocabulary.lookup(WORKLOADS, w["workload"])}
+                    for w in entry["workloads"]
+                ],
                 "rows": rows,
                 "claims": _claims(rows, run.environment),
             }

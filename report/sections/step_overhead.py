@@ -4,10 +4,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from report import plots
+from experiments.contract.declaration import N_
+from report import plots, vocabulary
 from report.formatting import duration, percent, ratio
 from report.load import RunResults
 from report.sections import Section, device_label, gpu_measured, section, unfinished
+
+
+# What each way of doing the notes' step changes.
+VARIANTS = {
+    "notes": N_("the notes' loop: model(x), zero_grad(), backward(), SGD step, loss.item()"),
+    "forward_call": N_(
+        "model.forward(x) instead of model(x): skips nn.Module.__call__ (and hooks)"
+    ),
+    "keep_grads": N_("zero_grad(set_to_none=False): gradients zeroed in place, not freed"),
+    "foreach": N_("SGD(foreach=True): one multi-tensor update instead of one per parameter"),
+    "fused": N_("SGD(fused=True): the update as a single fused kernel"),
+    "manual": N_("backward written by hand under torch.inference_mode(): no autograd"),
+    "compiled": N_("torch.compile(model): forward and backward compiled, SGD step eager"),
+    "cuda_graph": N_("the whole step captured once as a CUDA graph, then replayed"),
+}
 
 
 def _device_view(entry: dict[str, Any], flops: int) -> dict[str, Any]:
@@ -19,6 +35,7 @@ def _device_view(entry: dict[str, Any], flops: int) -> dict[str, Any]:
         rows.append(
             {
                 **variant,
+                "description": vocabulary.lookup(VARIANTS, variant["variant"]),
                 "speedup": notes_median / median if median and notes_median else None,
                 "floor_share": entry["floor_step_s"] / median if median else None,
                 "op_cost_s": median / variant["ops_per_step"]
