@@ -10,7 +10,6 @@ from report.formatting import duration, percent, ratio
 from report.load import RunResults
 from report.sections import Section, device_label, gpu_measured, section, unfinished
 
-
 # What each way of doing the notes' step changes.
 VARIANTS = {
     "notes": N_("the notes' loop: model(x), zero_grad(), backward(), SGD step, loss.item()"),
