@@ -66,12 +66,31 @@ def diff(session: nox.Session) -> None:
     session.run("python", "-m", "report", "diff", *session.posargs)
 
 
+def split_render_options(args: list[str]) -> tuple[list[str], list[str]]:
+    """The runner's arguments, and the renderer's (--lang, --no-pdf) taken out of them."""
+    runner: list[str] = []
+    render: list[str] = []
+    items = iter(args)
+    for item in items:
+        if item == "--lang":
+            render += [item, next(items, "auto")]
+        elif item.startswith("--lang=") or item == "--no-pdf":
+            render.append(item)
+        else:
+            runner.append(item)
+    return runner, render
+
+
 @nox.session
 def report(session: nox.Session) -> None:
-    """Run the experiments, then render report.html and report.pdf into the run folder."""
+    """Run the experiments, then render the report (HTML, Markdown, PDFs) into the run folder.
+
+    Arguments after -- go to the runner (see `nox -s run -- --help`), except --lang and
+    --no-pdf, which go to the renderer (see `nox -s render -- --help`)."""
     _install_runner(session)
-    session.run("python", "-m", "experiments", *session.posargs, env=_invocation(session))
-    session.run("python", "-m", "report", "render")
+    runner_args, render_args = split_render_options(list(session.posargs))
+    session.run("python", "-m", "experiments", *runner_args, env=_invocation(session))
+    session.run("python", "-m", "report", "render", *render_args)
 
 
 @nox.session

@@ -1,16 +1,31 @@
-"""`python -m report render [RUN_DIR]` and `python -m report diff RUN RUN …`."""
+"""`python -m report render [RUN_DIR]` and `python -m report diff RUN RUN …`.
+
+Exit status (both commands): 0 everything written; 1 `diff --fail-on-regression` found a
+significant slowdown; 2 bad input (nothing written); 3 written without the PDFs, because
+this machine has no PDF backend (the line printed says how to install one); 4 the outputs
+could not be written (the line names the path; nothing new was written).
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from experiments.contract.format import LAST_RUN_FILE, ResultFormatError, write_atomic
-from report.load import load_run
-from report.render import html_to_pdf, render_html
+from experiments.contract.format import LAST_RUN_FILE, ResultFormatError
+from report import i18n, markdown
+from report.load import RunResults, load_run
+from report.outputs import OutputError, write_all
+from report.pdf import PdfUnavailable, html_to_pdf
+from report.render import ordered, render_html
+
+EXIT_OK = 0
+EXIT_REGRESSION = 1
+EXIT_USAGE = 2
+EXIT_NO_PDF = 3
+EXIT_WRITE = 4
 
 
 def last_run(results: Path) -> Path:
@@ -25,17 +40,40 @@ def last_run(results: Path) -> Path:
     return Path(pointer.read_text(encoding="utf-8").strip())
 
 
+def suffix(language: str) -> str:
+    """File names carry the language, except the source language's: report.zh.html."""
+    return "" if language == i18n.SOURCE_LANGUAGE else f".{language}"
+
+
+def add_language_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--lang",
+        choices=("auto", *i18n.LANGUAGES),
+        default="auto",
+        help="language of the outputs: en (English), zh (Simplified Chinese) or auto, the "
+        "language of your system's locale (Chinese for a zh_* locale, else English). "
+        "Default: auto",
+    )
+
+
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m report",
-        description="Render results into a self-contained report.html and an A4 report.pdf.",
+        description="Render results into report.html, report.md (with figures/), report.pdf "
+        "and one PDF per experiment; or compare runs from different machines.",
+        epilog="Exit status: 0 done; 1 diff found a slowdown (with --fail-on-regression); "
+        "2 bad input, nothing written; 3 written without PDFs (no PDF backend: the message "
+        "says how to install one); 4 outputs could not be written, nothing new written.",
     )
     commands = parser.add_subparsers(dest="command", required=True)
     render = commands.add_parser(
         "render",
         help="render one run folder",
-        description="Validate every file of a run folder, then write report.html and report.pdf "
-        "(into the run folder unless --out says otherwise). Nothing is written if a file is bad.",
+        description="Validate every file of a run folder, then write report.html, report.md "
+        "with its figures/, report.pdf and report-<experiment>.pdf (into the run folder unless "
+        "--out says otherwise; a language other than English adds its code: report.zh.html). "
+        "Nothing is written if a file is bad, and an earlier report is only ever replaced by "
+        "a complete new one.",
     )
     render.add_argument(
         "run_dir",
@@ -49,112 +87,97 @@ def make_parser() -> argparse.ArgumentParser:
         default=Path("results"),
         help="where to look for LAST_RUN (default: %(default)s)",
     )
-    render.add_argument("--out", type=Path, help="folder for report.html / report.pdf")
-    render.add_argument("--no-pdf", action="store_true", help="write the HTML only")
-    compare = commands.add_parser(
-        "diff",
-        help="compare runs from different machines",
-        description="Compare run folders (or single experiment files): the machines' hardware and "
-        "software differences first, then per timing the ratio to the baseline, its 95 % "
-        "interval and a verdict that needs both a Mann–Whitney U test on the raw repeats and a "
-        "minimum ratio. Prints a table and writes diff.md, diff.html and diff.pdf.",
+    render.add_argument("--out", type=Path, help="folder for the outputs (default: the run folder)")
+    render.add_argument(
+        "--no-pdf", action="store_true", help="write the HTML and Markdown only (fast)"
     )
-    compare.add_argument("runs", nargs="+", type=Path, help="run folders or experiment files")
-    compare.add_argument(
-        "--baseline",
-        type=int,
-        default=0,
-        help="index of the baseline among the runs (default: 0, the first)",
-    )
-    compare.add_argument(
-        "--alpha",
-        type=float,
-        default=0.01,
-        help="significance level of the rank test (default: %(default)s)",
-    )
-    compare.add_argument(
-        "--min-ratio",
-        type=float,
-        default=1.05,
-        help="smallest ratio of medians that counts (default: %(default)s)",
-    )
-    compare.add_argument(
-        "--force", action="store_true", help="compare even when the experiments' settings differ"
-    )
-    compare.add_argument(
-        "--fail-on-regression",
-        action="store_true",
-        help="exit 1 when any timing is significantly slower than the baseline",
-    )
-    compare.add_argument(
-        "--out",
-        type=Path,
-        default=Path("diff"),
-        help="folder for diff.md, diff.html, diff.pdf (default: %(default)s)",
-    )
-    compare.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    add_language_option(render)
+    from report.diff_cli import add_diff_parser
+
+    add_diff_parser(commands)
     return parser
 
 
-def run_diff(args: argparse.Namespace) -> int:
-    from report.diff import DiffRefused, diff, load_inputs
-    from report.diff_render import html, markdown, terminal
-
+def report_files(
+    run: RunResults, language: str, pdf: bool, progress: Callable[[str], None]
+) -> tuple[dict[str, bytes | str], str | None]:
+    """Every output of one language, in memory: {file name: content}, and why the PDFs are
+    missing (None if they are there or were not asked for)."""
+    tail = suffix(language)
+    html = render_html(run, language)
+    files: dict[str, bytes | str] = {f"report{tail}.html": html}
+    text, figures = markdown.from_html(html, "{section}-{number}" + tail + ".svg")
+    files[f"report{tail}.md"] = text
+    files.update({f"figures/{name}": svg for name, svg in figures.items()})
+    if not pdf:
+        return files, None
+    pdfs: dict[str, bytes | str] = {}
     try:
-        result = diff(
-            load_inputs(args.runs),
-            baseline=args.baseline,
-            alpha=args.alpha,
-            min_ratio=args.min_ratio,
-            force=args.force,
-        )
-    except (ResultFormatError, DiffRefused) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    print(terminal(result))
-    page = html(result)
-    pdf = None if args.no_pdf else html_to_pdf(page, args.out)
-    write_atomic(args.out / "diff.md", markdown(result))
-    write_atomic(args.out / "diff.html", page)
-    written = ["diff.md", "diff.html"]
-    if pdf is not None:
-        write_atomic(args.out / "diff.pdf", pdf)
-        written.append("diff.pdf")
-    print("\n" + "\n".join(f"written: {args.out / name}" for name in written))
-    if args.fail_on_regression and result.regressions:
-        print(
-            f"{len(result.regressions)} significant slowdown(s) against the baseline",
-            file=sys.stderr,
-        )
-        return 1
-    return 0
+        progress(f"report{tail}.pdf")
+        pdfs[f"report{tail}.pdf"] = html_to_pdf(html, run.directory)
+        for name in ordered(run.experiments):
+            progress(f"report-{name}{tail}.pdf")
+            part = render_html(run, language, part=name)
+            pdfs[f"report-{name}{tail}.pdf"] = html_to_pdf(part, run.directory)
+    except PdfUnavailable as missing:
+        return files, str(missing)
+    return {**files, **pdfs}, None
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = make_parser().parse_args(argv)
-    if args.command == "diff":
-        return run_diff(args)
+def _progress(text: str) -> None:
+    print(i18n._("rendering {file} …").format(file=text), file=sys.stderr, flush=True)
+
+
+def run_render(args: argparse.Namespace, language: str) -> int:
     try:
         run_dir = args.run_dir if args.run_dir is not None else last_run(args.results)
         run = load_run(run_dir)
     except ResultFormatError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
     out = args.out or run_dir
     began = time.perf_counter()
-    html = render_html(run)
-    pdf = None if args.no_pdf else html_to_pdf(html, out)
-    write_atomic(out / "report.html", html)
-    print(f"report: {out / 'report.html'}")
-    if pdf is not None:
-        write_atomic(out / "report.pdf", pdf)
-        print(f"report: {out / 'report.pdf'}")
+    files, no_pdf = report_files(run, language, not args.no_pdf, _progress)
+    try:
+        written = write_all(out, files)
+    except OutputError as error:
+        print(i18n._("error: nothing written: {reason}").format(reason=error), file=sys.stderr)
+        return EXIT_WRITE
+    for path in written:
+        if path.parent == out:
+            print(i18n._("written: {path}").format(path=path))
+    figures = [p for p in written if p.parent != out]
+    if figures:
+        print(
+            i18n._("written: {count} figures in {folder}").format(
+                count=len(figures), folder=figures[0].parent
+            )
+        )
     if not run.complete:
         print(
-            f"note: this run is {run.manifest['status']}; the report marks what is missing. "
-            f"Finish it with: python -m experiments --resume {run_dir}",
+            i18n._(
+                "note: this run is {status}; the report marks what is missing. Finish it "
+                "with: python -m experiments --resume {run_dir}"
+            ).format(status=run.manifest["status"], run_dir=run_dir),
             file=sys.stderr,
         )
     sys.stdout.flush()
-    print(f"rendered in {time.perf_counter() - began:.1f} s", file=sys.stderr)
-    return 0
+    print(
+        i18n._("rendered in {seconds:.1f} s").format(seconds=time.perf_counter() - began),
+        file=sys.stderr,
+    )
+    if no_pdf:
+        print(no_pdf, file=sys.stderr)
+        return EXIT_NO_PDF
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = make_parser().parse_args(argv)
+    language = i18n.resolve(args.lang)
+    with i18n.using(language):
+        if args.command == "diff":
+            from report.diff_cli import run_diff
+
+            return run_diff(args, language)
+        return run_render(args, language)

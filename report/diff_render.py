@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from report import plots
+from report import i18n, plots
 from report.diff import DiffResult, Row
 from report.formatting import duration, ratio
+from report.render import FONT_MARKER, embed_fonts
 from report.render import environment as jinja_environment
 
 VERDICT_MARK = {
@@ -178,6 +179,8 @@ def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str
         "loss_plot": _loss_plot(result, labels),
         "memory": _memory_table(result),
         "busy": result.busy,
+        "html_lang": i18n.HTML_LANG[i18n.language()],
+        "font_css": FONT_MARKER,
         **(context_extra or {}),
     }
-    return jinja_environment().get_template("diff.html.j2").render(context)
+    return embed_fonts(jinja_environment().get_template("diff.html.j2").render(context))

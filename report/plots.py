@@ -23,14 +23,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
-from report.formatting import byte_size, duration, number, percent, significant
+from report import fonts
+from report.formatting import duration, number, percent
+from report.i18n import _
 
 RC: dict[str, Any] = {
     "svg.hashsalt": "gpu-study-report",
     "svg.fonttype": "path",
-    "font.family": "DejaVu Sans",
     "font.size": 9,
     "axes.titlesize": 10,
     "axes.labelsize": 9,
@@ -56,15 +58,24 @@ STYLES = (
 
 def _label_log_axis(axes: Axes, values: Sequence[float]) -> None:
     """Durations on a log y axis; within one decade there is no major tick, so label minors."""
-    as_duration = FuncFormatter(lambda value, _: duration(value, 2))
+    as_duration = FuncFormatter(lambda value, _pos: duration(value, 2))
     axes.yaxis.set_major_formatter(as_duration)
     narrow = bool(values) and max(values) < 10 * min(values)
     axes.yaxis.set_minor_formatter(as_duration if narrow else NullFormatter())
 
 
 def _style() -> AbstractContextManager[None]:
-    """The fixed rcParams, for one figure."""
-    return plt.rc_context(RC)  # type: ignore[arg-type]  # matplotlib types keys as literals
+    """The fixed rcParams, for one figure; CJK labels fall back to the shipped font."""
+    params = {**RC, "font.family": list(fonts.matplotlib_families())}
+    return plt.rc_context(params)  # type: ignore[arg-type]  # matplotlib types keys as literals
+
+
+BYTE_UNITS = (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024), ("B", 1))
+
+
+def byte_unit(largest: float) -> tuple[str, int]:
+    """The binary unit an axis of byte counts reads best in (its ticks are then round in it)."""
+    return next((u, s) for u, s in BYTE_UNITS if largest >= s)
 
 
 def style(index: int) -> dict[str, str]:
@@ -83,6 +94,8 @@ class Series:
 
 
 def to_data_uri(figure: Figure) -> str:
+    for text in figure.findobj(Text):
+        text.set_text(fonts.drawable(text.get_text()))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(figure)
@@ -119,8 +132,8 @@ def loss_curves(
                 color="#000000",
                 label=reference_label,
             )
-        axes.set_xlabel("epoch")
-        axes.set_ylabel("training loss (cross-entropy)")
+        axes.set_xlabel(_("epoch"))
+        axes.set_ylabel(_("training loss (cross-entropy)"))
         axes.set_ylim(bottom=0)
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
         return to_data_uri(figure)
@@ -186,6 +199,7 @@ def timing_rows(
             )
             axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), frameon=False)
         axes.set_yticks(range(len(rows)), [r.label for r in reversed(rows)])
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: duration(value, 2)))
         axes.set_xlabel(unit_label)
         axes.set_xlim(left=0)
         axes.grid(axis="y", visible=False)
@@ -225,7 +239,7 @@ def step_time_sweep(series: Sequence[Series], x_label: str, y_label: str) -> str
                 )
         axes.set_xscale("log", base=2)
         axes.set_yscale("log")
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
         _label_log_axis(axes, [y for line in series for y in line.y if y is not None])
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
@@ -257,7 +271,7 @@ def time_against_count(series: Sequence[CountSeries], x_label: str, floor_label:
                 marker=st["marker"],
                 markersize=4,
                 color=st["color"],
-                label=f"{group.label}: repeats",
+                label=_("{device}: repeats").format(device=group.label),
             )
             if group.fit is not None:
                 low, high = min(group.counts), max(group.counts)
@@ -268,7 +282,7 @@ def time_against_count(series: Sequence[CountSeries], x_label: str, floor_label:
                     color=st["color"],
                     linestyle=st["linestyle"],
                     linewidth=1.0,
-                    label=f"{group.label}: fit",
+                    label=_("{device}: fit").format(device=group.label),
                 )
             if group.floor is not None:
                 axes.axhline(
@@ -276,14 +290,14 @@ def time_against_count(series: Sequence[CountSeries], x_label: str, floor_label:
                     color=st["color"],
                     linestyle=(0, (1, 3)),
                     linewidth=1.0,
-                    label=f"{group.label}: {floor_label}",
+                    label=_("{device}: {what}").format(device=group.label, what=floor_label),
                 )
         axes.set_xscale("log")
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
         axes.xaxis.set_minor_formatter(NullFormatter())
-        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _: duration(value, 3)))
+        axes.yaxis.set_major_formatter(FuncFormatter(lambda value, _pos: duration(value, 3)))
         axes.set_xlabel(x_label)
-        axes.set_ylabel("time for the whole loop")
+        axes.set_ylabel(_("time for the whole loop"))
         axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=2, frameon=False)
         return to_data_uri(figure)
 
@@ -295,10 +309,14 @@ FILLS = ("#1b1b1b", "#ffffff", "#d0d0d0", "#ffffff", "#8a8a8a", "#ffffff")
 def stacked_bars(
     categories: Sequence[str],
     parts: Sequence[str],
-    values: Sequence[Sequence[float]],
-    unit_label: str,
+    byte_counts: Sequence[Sequence[float]],
+    label: str,
 ) -> str:
-    """One horizontal bar per category, split into parts told apart by fill and hatch."""
+    """One horizontal bar per category, split into parts told apart by fill and hatch; bytes
+    shown in the one binary unit that suits the largest bar."""
+    unit, scale = byte_unit(max((sum(row) for row in byte_counts), default=1.0))
+    values = [[v / scale for v in row] for row in byte_counts]
+    unit_label = f"{label} ({unit})"
     with _style():
         figure, axes = plt.subplots(figsize=(6.4, 0.8 + 0.3 * len(categories)))
         positions = list(range(len(categories)))[::-1]
@@ -334,16 +352,21 @@ def lines(
     """Plain lines with markers on a log-2 x axis (batch sizes); y as numbers, bytes or %."""
     formats: dict[str, Callable[[float], str]] = {
         "number": lambda v: number(v, 3),
-        "bytes": byte_size,
+        "bytes": lambda v: number(v, 3),
         "percent": lambda v: percent(v, 2),
     }
+    scale = 1
+    if y_format == "bytes":  # plot in one unit, so matplotlib's ticks are round in it
+        top = max((y for line in series for y in line.y if y is not None), default=1.0)
+        unit, scale = byte_unit(top)
+        y_label = f"{y_label} ({unit})"
     with _style():
         figure, axes = plt.subplots(figsize=(6.4, 3.0))
         for index, line in enumerate(series):
             st = style(index)
             axes.plot(
                 line.x,
-                [y if y is not None else float("nan") for y in line.y],
+                [y / scale if y is not None else float("nan") for y in line.y],
                 label=line.label,
                 color=st["color"],
                 linestyle=st["linestyle"],
@@ -351,23 +374,13 @@ def lines(
                 markersize=4,
             )
         axes.set_xscale("log", base=2)
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:g}"))
         if log_y:
             axes.set_yscale("log")
             axes.yaxis.set_minor_formatter(NullFormatter())
         render_y = formats[y_format]
-        if y_format == "bytes":  # one unit for the whole axis, so ticks compare at a glance
-            top = max((y for line in series for y in line.y if y is not None), default=1.0)
-            unit, scale = next(
-                (u, s)
-                for u, s in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024), ("B", 1))
-                if top >= s
-            )
 
-            def render_y(value: float) -> str:
-                return f"{significant(value / scale)} {unit}"
-
-        def y_tick(value: float, _: object) -> str:
+        def y_tick(value: float, _pos: object) -> str:
             return render_y(value)
 
         axes.yaxis.set_major_formatter(FuncFormatter(y_tick))
@@ -397,8 +410,8 @@ def ratio_dots(
             linewidth=0.8,
         )
         axes.axvline(1.0, color="#5a5a5a", linestyle="--", linewidth=0.8)
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:.3g}×"))
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:.3g}×"))
         axes.set_yticks(positions, list(labels), fontsize=6)
-        axes.set_xlabel("median time of this run ÷ baseline (right of 1× = slower)")
+        axes.set_xlabel(_("median time of this run ÷ baseline (right of 1× = slower)"))
         axes.grid(axis="y", visible=False)
         return to_data_uri(figure)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from experiments.contract.declaration import N_
+
 
 @dataclass(frozen=True)
 class PublishedTiming:
@@ -28,11 +30,11 @@ class PublishedTiming:
 IRIS_TIMINGS: tuple[PublishedTiming, ...] = (
     PublishedTiming(
         "001",
-        "Intel Core i9-12900KF (16 cores, 24 threads)",
+        N_("12th Gen Intel Core i9-12900KF (16 cores, 24 threads)"),
         "cpu",
         20_000,
         2.93,
-        "single run, no warm-up",
+        N_("single run, no warm-up"),
     ),
     PublishedTiming(
         "001",
@@ -40,9 +42,11 @@ IRIS_TIMINGS: tuple[PublishedTiming, ...] = (
         "gpu",
         20_000,
         11.29,
-        "single run, no warm-up, no synchronisation",
+        N_("single run, no warm-up, no synchronisation"),
     ),
-    PublishedTiming("000", "CPU (model not named)", "cpu", 20_000, 10.48, "single run, no warm-up"),
+    PublishedTiming(
+        "000", N_("CPU (model not named)"), "cpu", 20_000, 10.48, N_("single run, no warm-up")
+    ),
 )
 
 # Loss printed by note 000 at these epochs (no torch seed was set there, so

@@ -1,8 +1,13 @@
-"""From a validated run to report.html and report.pdf (the PDF is the same HTML, printed)."""
+"""From a validated run to HTML, in one language: the whole report or one experiment's part.
+
+The PDF is the same HTML printed by WeasyPrint; the Markdown is the same HTML
+turned into Markdown (report.markdown). Every sentence passes through the
+language catalogue (report.i18n); every number through the filters
+(report.formatting); every technical term through the glossary.
+"""
 
 from __future__ import annotations
 
-import logging
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
@@ -11,15 +16,18 @@ from typing import Any
 import jinja2
 
 from experiments.contract import declaration
-from experiments.contract.summary import NOISE_CV
-from report import formatting, i18n, vocabulary
+from experiments.contract.summary import BUSY_OTHER_CORES, NOISE_CV
+from report import fonts, formatting, glossary, i18n, vocabulary
+from report.i18n import _
 from report.load import RunResults
-from report.sections import Section, builders, title
+from report.sections import Section, builders, section_terms, title
 from report.sections import machine as machine_section
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 # Where templates are looked up, in order (a test adds a folder for a toy experiment).
 TEMPLATE_PATHS: list[Path] = [TEMPLATES]
+# Replaced by the @font-face rules of exactly the glyphs a rendered document uses.
+FONT_MARKER = "/* embedded fonts */"
 
 
 def environment() -> jinja2.Environment:
@@ -33,6 +41,7 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         extensions=["jinja2.ext.i18n"],
     )
+    env.policies["ext.i18n.trimmed"] = True  # a trans block's line breaks are not part of it
     env.install_gettext_callables(  # type: ignore[attr-defined]  # added by the i18n extension
         gettext=i18n._, ngettext=i18n.ngettext, newstyle=True
     )
@@ -41,6 +50,8 @@ def environment() -> jinja2.Environment:
         data_source=vocabulary.data_source,
         reason=vocabulary.reason,
         layers=vocabulary.model_layers,
+        status=vocabulary.status,
+        profile=vocabulary.profile,
     )
     return env
 
@@ -51,16 +62,18 @@ def ordered(names: Iterable[str]) -> list[str]:
     return sorted(names, key=lambda name: (rank.get(name, len(rank)), name))
 
 
-def _sections(run: RunResults) -> list[Section]:
+def _sections(run: RunResults, part: str | None = None) -> list[Section]:
     known = builders()
     sections = []
     for name in ordered(run.manifest["experiments"]):
+        if part is not None and name != part:
+            continue
         document = run.experiments.get(name)
         if document is None:
             reason = (
-                "not run: the run was interrupted before this experiment finished"
+                _("not run: the run was interrupted before this experiment finished")
                 if run.manifest["status"] != "complete"
-                else "not run"
+                else _("not run")
             )
             sections.append(
                 Section(name, title(name), "not run", reason, "sections/missing.html.j2")
@@ -73,7 +86,7 @@ def _sections(run: RunResults) -> list[Section]:
                     name,
                     title(name),
                     "unsupported",
-                    "this version of the report cannot show this experiment",
+                    _("this version of the report cannot show this experiment"),
                     "sections/missing.html.j2",
                 )
             )
@@ -82,15 +95,16 @@ def _sections(run: RunResults) -> list[Section]:
     return sections
 
 
-def _method(run: RunResults) -> dict[str, Any]:
+def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
     rows = []
-    for name in ordered(run.experiments):
+    for name in names:
         document = run.experiments[name]
         config = document["config"]
         conditions = document["conditions"]
         rows.append(
             {
                 "name": name,
+                "title": title(name),
                 "status": document["status"],
                 "warmup": config.get("warmup"),
                 "repeats": config.get("repeats"),
@@ -102,38 +116,49 @@ def _method(run: RunResults) -> dict[str, Any]:
                 "settings": conditions,
             }
         )
-    return {"rows": rows, "noise_cv": NOISE_CV}
+    return {"rows": rows, "noise_cv": NOISE_CV, "busy_cores": BUSY_OTHER_CORES}
 
 
-def context(run: RunResults) -> dict[str, Any]:
-    sections = _sections(run)
+def context(run: RunResults, part: str | None = None) -> dict[str, Any]:
+    """What the report template places; with `part`, one experiment's document."""
+    sections = _sections(run, part)
+    if part is not None and not sections:
+        raise ValueError(f"this run has no experiment {part!r}")
     manifest = run.manifest
+    names = [n for n in ordered(run.experiments) if part is None or n == part]
+    terms = {**glossary.TERMS, **section_terms()}
+    document_glossary = glossary.Glossary(terms)
+    files = {"run.json", "environment.json", *(f"{n}.json" for n in names)}
     return {
         "manifest": manifest,
         "run_dir": str(run.directory),
-        "title": f"Why is my GPU slower than my CPU? — {manifest['label']}",
+        "title": _("Why is my GPU slower than my CPU?") + f" — {manifest['label']}",
+        "part": part,
+        "html_lang": i18n.HTML_LANG[i18n.language()],
+        "language_name": vocabulary.language_name(i18n.language()),
+        "font_css": FONT_MARKER,
         "machine": machine_section.build(run.environment),
         "sections": sections,
         "findings": [f for s in sections for f in s.findings],
         "problems": [s for s in sections if s.status != "ok"],
-        "method": _method(run),
+        "method": _method(run, names),
         "command": shlex.join(manifest["command"]),
-        "sha256": sorted(run.sha256.items()),
-        "seeds": {name: doc["seed"] for name, doc in run.experiments.items()},
+        "sha256": sorted((k, v) for k, v in run.sha256.items() if k in files),
+        "seeds": {name: run.experiments[name]["seed"] for name in names},
+        "term": document_glossary.term,
+        "glossary": document_glossary,
     }
 
 
-def render_html(run: RunResults) -> str:
-    return environment().get_template("report.html.j2").render(context(run))
+def embed_fonts(html: str) -> str:
+    """Put the @font-face rules for the CJK glyphs this document uses in place of the marker."""
+    return html.replace(FONT_MARKER, fonts.font_face_css(html), 1)
 
 
-def html_to_pdf(html: str, base_url: Path) -> bytes:
-    import weasyprint
-
-    # WeasyPrint logs every CSS property it ignores at WARNING; our CSS is
-    # print-first, so only errors are worth a user's attention.
-    logging.getLogger("weasyprint").setLevel(logging.ERROR)
-    logging.getLogger("fontTools").setLevel(logging.ERROR)
-    pdf = weasyprint.HTML(string=html, base_url=str(base_url)).write_pdf()
-    assert isinstance(pdf, bytes)
-    return pdf
+def render_html(
+    run: RunResults, language: str = i18n.SOURCE_LANGUAGE, part: str | None = None
+) -> str:
+    """The report (or, with `part`, one experiment's document) as one self-contained page."""
+    with i18n.using(language):
+        html = environment().get_template("report.html.j2").render(context(run, part))
+    return embed_fonts(html)

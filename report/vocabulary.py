@@ -15,7 +15,7 @@ from typing import Any
 
 from experiments.contract.declaration import N_
 from report.formatting import duration
-from report.i18n import _
+from report.i18n import _, language
 
 DATA_SOURCES = {
     "synthetic": N_("synthetic tensors of the input shape and dtype"),
@@ -69,11 +69,44 @@ UNAVAILABLE_CODES = {
 }
 
 
+STATUSES = {
+    "ok": N_("ok"),
+    "skipped": N_("skipped"),
+    "failed": N_("failed"),
+    "not run": N_("not run"),
+    "unsupported": N_("unsupported"),
+    "complete": N_("complete"),
+    "incomplete": N_("incomplete"),
+    "running": N_("running"),
+    "pending": N_("pending"),
+}
+
+PROFILES = {
+    "default": N_("default profile"),
+    "quick": N_("quick profile"),
+    "smoke": N_("smoke profile"),
+}
+
+LANGUAGE_NAMES = {"en": N_("English"), "zh": N_("Simplified Chinese")}
+
+
 def lookup(table: dict[str, str], key: str) -> str:
     """The translated word for `key`, or the identifier itself where this version of the
     report has no word for it (a newer tool's identifier reads as itself, not as a blank)."""
     message = table.get(key)
     return _(message) if message else key
+
+
+def status(name: str) -> str:
+    return lookup(STATUSES, name)
+
+
+def profile(name: str) -> str:
+    return lookup(PROFILES, name)
+
+
+def language_name(code: str) -> str:
+    return lookup(LANGUAGE_NAMES, code)
 
 
 def data_source(source: dict[str, Any]) -> str:
@@ -112,7 +145,8 @@ def cpu_generation(generation: dict[str, Any]) -> str:
     number = generation["generation"]
     text = lookup(CPU_LINES, generation["line"]).format(
         generation=number,
-        ordinal=_ordinal(number) if isinstance(number, int) else number,
+        # "12th" in English; other languages put the number in their own words ("第 12 代")
+        ordinal=_ordinal(number) if isinstance(number, int) and language() == "en" else number,
         tier=generation.get("tier") or "",
     )
     return text.strip()

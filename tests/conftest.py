@@ -36,10 +36,12 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def smoke_report(smoke_run: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A copy of the smoke run, rendered once by the real command line (HTML and PDF)."""
+    """A copy of the smoke run, rendered once in each language by the real command line
+    (HTML and Markdown with figures; the PDFs are tested on a smaller run, they are slow)."""
     from report import cli
 
     target = tmp_path_factory.mktemp("report") / "run"
     shutil.copytree(smoke_run, target)
-    assert cli.main(["render", str(target)]) == 0
+    for language in ("en", "zh"):
+        assert cli.main(["render", str(target), "--no-pdf", "--lang", language]) == 0
     return target

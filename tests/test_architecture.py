@@ -39,6 +39,7 @@ def test_every_experiment_has_its_section_partial_test_and_readme_entry(name: st
     assert (ROOT / "templates" / "sections" / f"{name}.html.j2").is_file(), "section partial"
     assert (ROOT / "tests" / f"test_{name}.py").is_file(), "test file"
     assert (SUITE / name / "measure.py").is_file(), "measuring module"
+    assert (ROOT / "report" / "locale" / "zh" / "LC_MESSAGES" / f"{name}.po").is_file(), "catalogue"
     assert f"`{name}`" in (ROOT / "README.md").read_text(encoding="utf-8"), "README entry"
 
 

@@ -23,8 +23,9 @@ def _copy(run_dir: Path, tmp_path: Path, keep: tuple[str, ...] | None = None) ->
     """A copy of a run folder; with `keep`, a run of only those experiments (renders faster)."""
     target = tmp_path / "run"
     shutil.copytree(run_dir, target)
-    for name in ("report.html", "report.pdf"):
-        (target / name).unlink(missing_ok=True)
+    for output in target.glob("report*"):
+        output.unlink()
+    shutil.rmtree(target / "figures", ignore_errors=True)
     if keep is not None:
         manifest = rf.read_document(target / "run.json")
         for name in list(manifest["experiments"]):
@@ -40,8 +41,9 @@ def test_report_places_the_measured_numbers(smoke_run: Path, smoke_report: Path)
     document = rf.read_document(smoke_run / "cpu_vs_gpu.json")
     cpu = document["data"]["iris"]["per_device"][0]
     environment = rf.read_document(smoke_run / "environment.json")
-    assert formatting.duration(cpu["summary"]["median"]) in html
-    assert formatting.duration(cpu["summary"]["median"] / 200) in html  # per epoch, computed
+    cv = cpu["summary"]["cv"]
+    assert formatting.duration(cpu["summary"]["median"], cv=cv) in html
+    assert formatting.duration(cpu["summary"]["median"] / 200, cv=cv) in html  # per epoch
     assert formatting.number(cpu["final_loss"]) in html
     assert environment["cpu"]["model"] in html
     assert "No GPU was found on this machine" in html
@@ -52,11 +54,19 @@ def test_report_places_the_measured_numbers(smoke_run: Path, smoke_report: Path)
     assert "nan" not in html.lower().replace("nanoseconds", "")
 
 
-def test_render_writes_html_and_a_pdf(smoke_report: Path) -> None:
-    pdf = (smoke_report / "report.pdf").read_bytes()
-    assert pdf.startswith(b"%PDF-")
-    assert pdf.rstrip().endswith(b"%%EOF")
-    assert '<img src="data:image/svg+xml;base64,' in (smoke_report / "report.html").read_text()
+def test_render_writes_every_output_and_a_pdf_per_experiment(
+    smoke_run: Path, tmp_path: Path
+) -> None:
+    run_dir = _copy(smoke_run, tmp_path, keep=("logging_interval",))
+    assert cli.main(["render", str(run_dir)]) == 0
+    names = {p.name for p in run_dir.iterdir()}
+    assert {"report.html", "report.md", "report.pdf", "figures"} <= names
+    assert {"report-logging_interval.pdf"} <= names
+    for name in ("report.pdf", "report-logging_interval.pdf"):
+        pdf = (run_dir / name).read_bytes()
+        assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
+    assert '<img src="data:image/svg+xml;base64,' in (run_dir / "report.html").read_text()
+    assert not [p for p in run_dir.rglob(".*.tmp")]  # no temporary file left behind
 
 
 def test_render_is_deterministic(smoke_report: Path) -> None:

@@ -15,6 +15,10 @@ from typing import Any
 # A measurement whose spread is above this share of its mean is flagged.
 NOISE_CV = 0.05
 
+# The other processes' average CPU use (in cores) above which a machine is flagged as busy
+# while it was measured.
+BUSY_OTHER_CORES = 0.3
+
 
 def summarize(values: Sequence[float]) -> dict[str, Any]:
     """Median, quartiles, IQR, min, max, mean, sample stdev, CV and the noise flag."""

@@ -26,14 +26,11 @@ import numpy as np
 import psutil
 import torch
 
+from experiments.contract.summary import BUSY_OTHER_CORES
 from experiments.core.devices import Device
 
 T = TypeVar("T")
 K = TypeVar("K")
-
-# The other processes' average CPU use (in cores) above which a machine is
-# flagged as busy while it was measured.
-BUSY_OTHER_CORES = 0.3
 
 
 def seed_everything(seed: int) -> None:

@@ -16,6 +16,7 @@ import re
 import subprocess
 import traceback
 import typing
+import unicodedata
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,12 +55,24 @@ def utc_now() -> str:
     return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# Names Windows reserves for devices: not usable as a folder name on a classmate's laptop.
+WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10))}
+WINDOWS_RESERVED |= {f"lpt{i}" for i in range(10)}
+MAX_LABEL = 64
+
+
 def slug(text: str) -> str:
-    """A label that names hardware, not a host: results are shared between classmates."""
+    """A folder name that names hardware, not a host (results are shared between classmates):
+    letters and digits of any script kept (实验室电脑 stays 实验室电脑), full-width forms made
+    plain, everything else one hyphen; safe as a folder name on Windows, macOS and Linux."""
+    text = unicodedata.normalize("NFKC", text)
     text = re.sub(r"\((r|tm|c)\)", "", text, flags=re.IGNORECASE)
     text = re.sub(r"\b(cpu|processor|\d+-core)\b", "", text, flags=re.IGNORECASE)
     text = re.sub(r"@.*$", "", text)
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "unknown-machine"
+    name = re.sub(r"[\W_]+", "-", text.lower()).strip("-")[:MAX_LABEL].strip("-")
+    if name in WINDOWS_RESERVED:
+        name += "-machine"
+    return name or "unknown-machine"
 
 
 def default_label(environment: dict[str, Any]) -> str:

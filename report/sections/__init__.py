@@ -12,10 +12,12 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 from experiments.contract import declaration
 from report import vocabulary
+from report.formatting import number, percent
 from report.i18n import _
 from report.load import RunResults
 
@@ -72,21 +74,46 @@ def device_label(entry: dict[str, Any]) -> str:
     return f"{entry['device_name']} [{kind}]{suffix}"
 
 
+def caveats(summary: dict[str, Any] | None, conditions: dict[str, Any]) -> str:
+    """What a headline number must carry with it: its noise flag and a busy machine, as a
+    parenthesis to append (empty when the measurement is clean)."""
+    notes = []
+    if summary and summary.get("noisy"):
+        notes.append(_("noisy: CV {cv}").format(cv=percent(summary["cv"])))
+    if conditions.get("busy_machine"):
+        notes.append(
+            _("other programs used {cores} CPU cores meanwhile").format(
+                cores=number(conditions.get("other_processes_cpu_cores"), 2)
+            )
+        )
+    return " (" + _("; ").join(notes) + ")" if notes else ""
+
+
 def gpu_measured(devices: list[dict[str, Any]]) -> bool:
     """Whether a real GPU (not the CPU, not a stand-in) is among these measured devices."""
     return any(d["device"] != "cpu" and not d["simulated"] for d in devices)
 
 
-def builders() -> dict[str, Builder]:
-    """The builder of every declared experiment that this report can show."""
-    found: dict[str, Builder] = {}
+def _modules() -> dict[str, ModuleType]:
+    """The section module of every declared experiment that this report can show."""
+    found: dict[str, ModuleType] = {}
     for name in declaration.names():
         module_name = f"{__name__}.{name}"
         try:
-            module = importlib.import_module(module_name)
+            found[name] = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
             if error.name != module_name:
                 raise
-            continue
-        found[name] = module.build
     return found
+
+
+def builders() -> dict[str, Builder]:
+    return {name: module.build for name, module in _modules().items()}
+
+
+def section_terms() -> dict[str, tuple[str, str]]:
+    """Glossary terms the experiments' section modules bring (their `TERMS`)."""
+    terms: dict[str, tuple[str, str]] = {}
+    for module in _modules().values():
+        terms.update(getattr(module, "TERMS", {}))
+    return terms

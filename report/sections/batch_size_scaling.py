@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from report import plots
-from report.formatting import byte_size, number, percent
+from report.formatting import approx, byte_size, number, percent
+from report.i18n import _
 from report.load import RunResults
 from report.sections import Section, device_label, section, unfinished
 
@@ -39,8 +40,8 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
             )
             for d in devices
         ],
-        "batch size (log scale)",
-        "training samples per second",
+        _("batch size (log scale)"),
+        _("training samples per second"),
     )
     memory_plot = plots.lines(
         [
@@ -51,21 +52,21 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
             )
             for d in devices
         ],
-        "batch size (log scale)",
-        "memory of one training step",
+        _("batch size (log scale)"),
+        _("memory of one training step"),
         y_format="bytes",
     )
     quality = data["quality"]
     quality_plot = plots.lines(
         [
             plots.Series(
-                "test accuracy",
+                _("test accuracy"),
                 [p["batch"] for p in quality["points"]],
                 [p["test_accuracy"] for p in quality["points"]],
             )
         ],
-        "batch size (log scale)",
-        "test accuracy after the same samples",
+        _("batch size (log scale)"),
+        _("test accuracy after the same samples"),
         y_format="percent",
     )
     context = {
@@ -81,27 +82,41 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     findings = []
     for view in devices:
         fit, limit = view["memory_fit"], view["limit"]
-        text = (
-            f"On {view['label']} each extra sample in a batch of the {data['model']} adds "
-            f"{byte_size(fit['slope'])} to a step's memory on top of "
-            f"{byte_size(fit['intercept'])}; "
-        )
         if limit["method"] == "search":
-            text += (
-                f"the largest batch that fits is {number(limit['largest_batch'])}, so the notes' "
-                f"rule recommends {number(limit['recommended_batch'])}."
+            text = _(
+                "On {device} each extra sample in a batch of the {model} adds {slope} to a step's "
+                "memory on top of {intercept}; the largest batch that fits is {largest}, so the "
+                "notes' rule recommends {recommended}."
             )
         else:
-            text += (
-                f"a budget of {byte_size(limit['budget_bytes'])} would fit "
-                f"{number(limit['predicted_largest_batch'])} samples, so memory never limits "
-                "this model here; speed and training quality do."
+            text = _(
+                "On {device} each extra sample in a batch of the {model} adds {slope} to a step's "
+                "memory on top of {intercept}; a budget of {budget} would fit {largest} samples, "
+                "so memory never limits this model here; speed and training quality do."
             )
-        findings.append(text)
+        findings.append(
+            text.format(
+                device=view["label"],
+                model=data["model"],
+                slope=byte_size(fit["slope"]),
+                intercept=byte_size(fit["intercept"]),
+                largest=number(limit["largest_batch"])
+                if limit["method"] == "search"
+                else approx(limit["predicted_largest_batch"]),
+                recommended=number(limit["recommended_batch"]),
+                budget=byte_size(limit["budget_bytes"]),
+            )
+        )
     best = context["best_quality"]
     findings.append(
-        f"With the same {number(quality['sample_budget'])} training samples on digits, batch "
-        f"{best['batch']} reached the best test accuracy ({percent(best['test_accuracy'], 3)}); "
-        "larger batches take fewer steps and learn less at the same learning rate."
+        _(
+            "With the same {samples} training samples on digits, batch {batch} reached the best "
+            "test accuracy ({accuracy}); larger batches take fewer steps and learn less at the "
+            "same learning rate."
+        ).format(
+            samples=number(quality["sample_budget"]),
+            batch=best["batch"],
+            accuracy=percent(best["test_accuracy"], 3),
+        )
     )
     return section(document, context, findings)

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from report import plots, reference
-from report.formatting import duration, number, ratio
+from report.formatting import duration, gflops, number, ratio
+from report.i18n import _
 from report.load import RunResults
-from report.sections import Section, device_label, section, unfinished
+from report.sections import Section, caveats, device_label, section, unfinished
 
 
 def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
@@ -23,7 +24,7 @@ def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
                 "simulated": entry["simulated"],
                 "summary": summary,
                 "per_epoch_s": per_epoch,
-                "gflops": iris["flops_per_epoch"] / per_epoch / 1e9,
+                "flops_per_s": iris["flops_per_epoch"] / per_epoch,
                 "final_loss": entry["final_loss"],
                 "test_accuracy": entry["test_accuracy"],
                 "curves_identical": entry["curves_identical"],
@@ -60,7 +61,7 @@ def _crossover(crossover: dict[str, Any]) -> dict[str, Any]:
                     "median": median,
                     "cv": point["summary"]["cv"],
                     "noisy": point["summary"]["noisy"],
-                    "gflops": point["flops_per_step"] / median / 1e9,
+                    "flops_per_s": point["flops_per_step"] / median,
                 }
             )
         table.append(
@@ -90,9 +91,11 @@ def _crossover(crossover: dict[str, Any]) -> dict[str, Any]:
             for e in crossover["per_device"][1:]
         ],
         "plot": plots.step_time_sweep(
-            series, "batch size = hidden width (log scale)", "time per training step (s, log scale)"
+            series,
+            _("batch size = hidden width (log scale)"),
+            _("time per training step (log scale)"),
         ),
-        "best_cpu_gflops": max(row["cells"][0]["gflops"] for row in table),
+        "best_cpu_flops_per_s": max(row["cells"][0]["flops_per_s"] for row in table),
         "largest_size": sizes[-1],
     }
 
@@ -101,18 +104,75 @@ def _timing_plot(rows: list[dict[str, Any]], iris: dict[str, Any]) -> str:
     epochs = iris["epochs"]
     entries = [
         plots.TimingRow(
-            f"this run: {row['label']}",
-            [t / epochs * 1e6 for t in iris["per_device"][i]["times_s"]],
+            _("this run: {device}").format(device=row["label"]),
+            [t / epochs for t in iris["per_device"][i]["times_s"]],
         )
         for i, row in enumerate(rows)
     ]
     entries += [
         plots.TimingRow(
-            f"notes {p.source}: {p.hardware.split(' (')[0]}", [p.per_epoch_s * 1e6], published=True
+            _("notes {source}: {hardware}").format(
+                source=p.source, hardware=p.hardware.split(" (")[0]
+            ),
+            [p.per_epoch_s],
+            published=True,
         )
         for p in reference.IRIS_TIMINGS
     ]
-    return plots.timing_rows(entries, "time per epoch (µs); dots: repeats, bar: median")
+    return plots.timing_rows(entries, _("time per epoch; dots: repeats, bar: median"))
+
+
+def _findings(
+    iris: dict[str, Any],
+    cpu: dict[str, Any],
+    gpus: list[dict[str, Any]],
+    best: float,
+    conditions: dict[str, Any],
+) -> list[str]:
+    summary = cpu["summary"]
+    findings = [
+        _(
+            "The notes' Iris loop ({epochs} epochs, {threads} thread) took {time} on this CPU: "
+            "{per_epoch} per epoch (median of {n} repeats)."
+        ).format(
+            epochs=number(iris["epochs"]),
+            threads=iris["threads"],
+            time=duration(summary["median"], cv=summary["cv"]) + caveats(summary, conditions),
+            per_epoch=duration(cpu["per_epoch_s"], cv=summary["cv"]),
+            n=summary["n"],
+        )
+    ]
+    for row in gpus:
+        time = duration(row["summary"]["median"], cv=row["summary"]["cv"])
+        if row["vs_cpu"] < 1:
+            text = _("On {device} the same loop took {time}: {factor} faster than the CPU.")
+            factor = ratio(1 / row["vs_cpu"])
+        else:
+            text = _(
+                "On {device} the same loop took {time}: {factor} slower than the CPU, as in the "
+                "notes."
+            )
+            factor = ratio(row["vs_cpu"])
+        findings.append(text.format(device=row["label"], time=time, factor=factor))
+    if not gpus:
+        findings.append(
+            _(
+                "No GPU was found on this machine, so the GPU side of the notes' comparison was "
+                "not run here."
+            )
+        )
+    findings.append(
+        _(
+            "Each epoch is {flop} FLOP of matrix arithmetic, so this CPU ran it at {rate}, against "
+            "{best} on the largest sweep size: the tiny step's time is fixed per-operation cost, "
+            "not arithmetic."
+        ).format(
+            flop=number(iris["flops_per_epoch"]),
+            rate=gflops(cpu["flops_per_s"], 2),
+            best=gflops(best, 2),
+        )
+    )
+    return findings
 
 
 def build(document: dict[str, Any], run: RunResults) -> Section:
@@ -132,11 +192,11 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     reference_rows = [
         {
             "source": p.source,
-            "hardware": p.hardware,
+            "hardware": _(p.hardware),
             "kind": p.device_kind.upper(),
             "seconds": p.seconds,
             "per_epoch_s": p.per_epoch_s,
-            "detail": p.detail,
+            "detail": _(p.detail),
         }
         for p in reference.IRIS_TIMINGS
     ]
@@ -161,38 +221,14 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         "notes_epochs": reference.IRIS_TIMINGS[0].epochs,
         "notes_gpu_vs_cpu": reference.IRIS_TIMINGS[1].seconds / reference.IRIS_TIMINGS[0].seconds,
         "checkpoints": _checkpoints(iris),
-        "loss_plot": plots.loss_curves(series, printed, "notes 000 (printed; unseeded)"),
+        "loss_plot": plots.loss_curves(series, printed, _("notes 000 (printed; unseeded)")),
         "timing_plot": _timing_plot(rows, iris),
         "crossover": crossover,
-        "fixed_cost_share": 1 - cpu["gflops"] / crossover["best_cpu_gflops"]
-        if crossover["best_cpu_gflops"] > cpu["gflops"]
+        "fixed_cost_share": 1 - cpu["flops_per_s"] / crossover["best_cpu_flops_per_s"]
+        if crossover["best_cpu_flops_per_s"] > cpu["flops_per_s"]
         else None,
     }
-    findings = [
-        f"The notes' Iris loop ({number(epochs)} epochs, {iris['threads']} thread) took "
-        f"{duration(cpu['summary']['median'])} on this CPU: {duration(cpu['per_epoch_s'])} per "
-        f"epoch (median of {cpu['summary']['n']} repeats)."
-    ]
-    if real_gpus:
-        for row in real_gpus:
-            faster = row["vs_cpu"] < 1
-            findings.append(
-                f"On {row['label']} the same loop took {duration(row['summary']['median'])}: "
-                + (
-                    f"{ratio(1 / row['vs_cpu'])} faster than the CPU."
-                    if faster
-                    else f"{ratio(row['vs_cpu'])} slower than the CPU, as in the notes."
-                )
-            )
-    else:
-        findings.append(
-            "No GPU was found on this machine, so the GPU side of the notes' "
-            "comparison was not run here."
-        )
-    findings.append(
-        f"Each epoch is {number(iris['flops_per_epoch'])} FLOP of matrix arithmetic, so this CPU "
-        f"ran it at {number(cpu['gflops'], 3)} GFLOP/s, against "
-        f"{number(crossover['best_cpu_gflops'], 3)} GFLOP/s on the largest sweep size: the tiny "
-        "step's time is fixed per-operation cost, not arithmetic."
+    findings = _findings(
+        iris, cpu, real_gpus, crossover["best_cpu_flops_per_s"], document["conditions"]
     )
     return section(document, context, findings)

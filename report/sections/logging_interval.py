@@ -6,6 +6,7 @@ from typing import Any
 
 from report import plots, reference
 from report.formatting import duration
+from report.i18n import _
 from report.load import RunResults
 from report.sections import Section, device_label, gpu_measured, section, unfinished
 
@@ -17,7 +18,9 @@ def _device_view(entry: dict[str, Any], epochs: int) -> dict[str, Any]:
         rows.append(
             {
                 **variant,
-                "label": f"every {every}" if every else "never (read once at the end)",
+                "label": _("every {every}").format(every=every)
+                if every
+                else _("never (read once at the end)"),
                 "notes_s": reference.LOGGING_REMAINING_S.get(every) if every else None,
             }
         )
@@ -60,10 +63,11 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         "devices": devices,
         "gpu_measured": gpu_measured(devices),
         "notes_hardware": reference.LOGGING_HARDWARE,
+        "notes_table": reference.LOGGING_REMAINING_S,
         "plot": plots.time_against_count(
             [d["series"] for d in devices],
-            "loss values recorded with .item() during the loop (log scale)",
-            "no .item() in the loop",
+            _("loss values recorded with .item() during the loop (log scale)"),
+            _("no .item() in the loop"),
         ),
     }
     findings = []
@@ -74,13 +78,21 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         low, high = fit["slope_ci95"]
         if view["cost_resolved"]:
             findings.append(
-                f"On {view['label']} one loss.item() costs {duration(fit['slope'])} "
-                f"(95 % interval {duration(low)} to {duration(high)})."
+                _(
+                    "On {device} one loss.item() costs {cost} (95 % interval {low} to {high})."
+                ).format(
+                    device=view["label"],
+                    cost=duration(fit["slope"], 2),
+                    low=duration(low, 2),
+                    high=duration(high, 2),
+                )
             )
         else:
             findings.append(
-                f"On {view['label']} the cost of one loss.item() could not be told from zero "
-                f"(95 % interval {duration(low)} to {duration(high)}): the run-to-run noise is "
-                "larger than all the .item() calls together."
+                _(
+                    "On {device} the cost of one loss.item() could not be told from zero (95 % "
+                    "interval {low} to {high}): the run-to-run noise is larger than all the "
+                    ".item() calls together."
+                ).format(device=view["label"], low=duration(low, 2), high=duration(high, 2))
             )
     return section(document, context, findings)

@@ -5,76 +5,97 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.contract.declaration import N_
 from report import vocabulary
+from report.i18n import _
 
 ISA_MEANING = {
-    "avx2": "256-bit vector math (most x86 CPUs since 2013)",
-    "avx512f": "512-bit vector math",
-    "avx512_bf16": "BF16 dot products in hardware (fast BF16 autocast on CPU)",
-    "amx_bf16": "AMX matrix tiles for BF16 (Sapphire Rapids and newer)",
-    "avx512_vnni": "int8 dot products",
+    "avx2": N_("256-bit vector math (most x86 CPUs since 2013)"),
+    "avx512f": N_("512-bit vector math"),
+    "avx512_bf16": N_("BF16 dot products in hardware (fast BF16 autocast on CPU)"),
+    "amx_bf16": N_("AMX matrix tiles for BF16 (Sapphire Rapids and newer)"),
+    "avx512_vnni": N_("int8 dot products"),
 }
+
+CACHE_KINDS = {"Data": N_("data"), "Instruction": N_("instruction")}
 
 
 def _cache_rows(caches: list[dict[str, Any]]) -> list[dict[str, Any]]:
     rows = []
     for cache in caches:
-        kind = {"Data": "data", "Instruction": "instruction", "Unified": ""}.get(cache["type"], "")
-        name = f"L{cache['level']}" + (f" {kind}" if kind else "")
+        kind = CACHE_KINDS.get(cache["type"])
+        name = f"L{cache['level']}" + (f" {_(kind)}" if kind else "")
         rows.append(
             {"name": name, "size_bytes": cache["size_bytes"], "shared_by": cache["shared_by_cpus"]}
         )
     return rows
 
 
-def _gpu_view(gpu: dict[str, Any]) -> dict[str, Any]:
+def tier_text(gpu: dict[str, Any]) -> str:
+    """The notes' reading of a GeForce name, in a sentence (002)."""
     reading = gpu.get("geforce_reading")
-    if reading:
-        parts = [
-            f"generation {reading['generation']}"
-            + (
-                f" ({reading['generation_architecture']})"
-                if reading["generation_architecture"]
-                else ""
-            ),
-            f"tier {reading['tier']}"
-            + (f" ({meaning})" if (meaning := vocabulary.geforce_tier(reading["tier"])) else ""),
-        ]
-        if reading["variant"]:
-            parts.append(f"{reading['variant']}: a stronger variant between tiers")
-        tier_text = "; ".join(parts)
-    else:
-        tier_text = (
-            "the name does not follow the GeForce pattern (xx90 … xx50), so the notes' "
-            "tier reading does not apply; read the compute capability instead"
+    if not reading:
+        return _(
+            "the name does not follow the GeForce pattern (xx90 … xx50), so the notes' tier "
+            "reading does not apply; read the compute capability instead"
         )
+    architecture = reading["generation_architecture"]
+    meaning = vocabulary.geforce_tier(reading["tier"])
+    parts = [
+        _("generation {generation} ({architecture})").format(
+            generation=reading["generation"], architecture=architecture
+        )
+        if architecture
+        else _("generation {generation}").format(generation=reading["generation"]),
+        _("tier {tier} ({meaning})").format(tier=reading["tier"], meaning=meaning)
+        if meaning
+        else _("tier {tier}").format(tier=reading["tier"]),
+    ]
+    if reading["variant"]:
+        parts.append(
+            _("{variant}: a stronger variant between tiers").format(variant=reading["variant"])
+        )
+    return _("; ").join(parts)
+
+
+def _gpu_view(gpu: dict[str, Any]) -> dict[str, Any]:
     start, end = gpu.get("start") or {}, gpu.get("end") or {}
     return {
         **gpu,
-        "tier_text": tier_text,
+        "tier_text": tier_text(gpu),
         "temperature_start": start.get("temperature_c"),
         "temperature_end": end.get("temperature_c"),
         "sm_clock_start": start.get("sm_clock_mhz"),
     }
 
 
+def generation_text(cpu: dict[str, Any]) -> str:
+    if cpu.get("generation"):
+        text = _("The model name states: {generation}.").format(
+            generation=vocabulary.cpu_generation(cpu["generation"])
+        )
+    else:
+        text = _(
+            "The model name “{model}” states no generation (server and virtual-machine CPUs "
+            "often hide it)."
+        ).format(model=cpu.get("model") or _("unknown"))
+    if cpu.get("microarchitecture"):
+        text += " " + _(
+            "CPUID (family {family}, model {model}) identifies the microarchitecture: "
+            "{microarchitecture}."
+        ).format(
+            family=cpu["family"],
+            model=cpu["model_number"],
+            microarchitecture=cpu["microarchitecture"],
+        )
+    return text
+
+
 def build(environment: dict[str, Any]) -> dict[str, Any]:
     cpu = environment["cpu"]
-    if cpu.get("generation"):
-        generation_text = f"The model name states: {vocabulary.cpu_generation(cpu['generation'])}."
-    else:
-        generation_text = (
-            f"The model name “{cpu.get('model') or 'unknown'}” states no generation"
-            " (server and virtual-machine CPUs often hide it)."
-        )
-    if cpu.get("microarchitecture"):
-        generation_text += (
-            f" CPUID (family {cpu['family']}, model {cpu['model_number']}) "
-            f"identifies the microarchitecture: {cpu['microarchitecture']}."
-        )
     isa = cpu.get("isa") or {}
     isa_rows = [
-        {"flag": flag, "present": isa.get(flag), "meaning": meaning}
+        {"flag": flag, "present": isa.get(flag), "meaning": _(meaning)}
         for flag, meaning in ISA_MEANING.items()
         if flag in isa
     ]
@@ -84,13 +105,14 @@ def build(environment: dict[str, Any]) -> dict[str, Any]:
     env_set = {k: v for k, v in environment["env"].items() if v is not None}
     return {
         "cpu": cpu,
-        "generation_text": generation_text,
+        "generation_text": generation_text(cpu),
         "caches": _cache_rows(cpu.get("caches") or []),
         "isa_rows": isa_rows,
         "memory": environment["memory"],
         "gpus": [_gpu_view(g) for g in environment["gpus"]],
+        "gpu_names": ", ".join(g["name"] for g in environment["gpus"]),
         "gpu_driver": environment.get("gpu_driver"),
-        "no_gpu_reason": gpu_unavailable[0] if gpu_unavailable else "no CUDA device was found",
+        "no_gpu_reason": gpu_unavailable[0] if gpu_unavailable else _("no CUDA device was found"),
         "torch": environment["torch"],
         "python": environment["python"],
         "os": environment["os"],

@@ -4,26 +4,28 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.contract.declaration import N_
 from report import plots
 from report.formatting import byte_size, number, percent
+from report.i18n import _
 from report.load import RunResults
 from report.sections import Section, device_label, section, unfinished
 
 BUCKET_NAMES = {
-    "parameters": "parameters",
-    "gradients": "gradients",
-    "optimizer_state": "optimizer state",
-    "data": "data batch",
-    "activations": "activations",
-    "autocast_copies": "autocast copies",
+    "parameters": N_("parameters"),
+    "gradients": N_("gradients"),
+    "optimizer_state": N_("optimizer state"),
+    "data": N_("data batch"),
+    "activations": N_("activations"),
+    "autocast_copies": N_("autocast copies"),
 }
 
 # The notes' four places (003), and which measured buckets make up each.
 NOTES_PLACES = (
-    ("(1) parameters + gradients", ("parameters", "gradients")),
-    ("(2) optimizer state", ("optimizer_state",)),
-    ("(3) the data batch", ("data",)),
-    ("(4) intermediate activations", ("activations", "autocast_copies")),
+    (N_("(1) parameters + gradients"), ("parameters", "gradients")),
+    (N_("(2) optimizer state"), ("optimizer_state",)),
+    (N_("(3) the data batch"), ("data",)),
+    (N_("(4) intermediate activations"), ("activations", "autocast_copies")),
 )
 
 # Note 003's figure for the MNIST MLP's float32 parameters, as printed there.
@@ -37,9 +39,11 @@ def _model_view(entries: list[dict[str, Any]], buckets: list[str]) -> dict[str, 
         rows.append(
             {
                 **entry,
-                "label": f"{entry['optimizer']} · batch {entry['batch']} · {entry['precision']}",
+                "label": _("{optimizer} · batch {batch} · {precision}").format(
+                    optimizer=entry["optimizer"], batch=entry["batch"], precision=entry["precision"]
+                ),
                 "places": [
-                    sum(entry["measured"][b] for b in members) for _, members in NOTES_PLACES
+                    sum(entry["measured"][b] for b in members) for _name, members in NOTES_PLACES
                 ],
                 "total": sum(entry["measured"].values()),
                 "predicted_total": sum(entry["predicted"].values()),
@@ -47,9 +51,9 @@ def _model_view(entries: list[dict[str, Any]], buckets: list[str]) -> dict[str, 
         )
     plot = plots.stacked_bars(
         [r["label"] for r in rows],
-        [BUCKET_NAMES[b] for b in buckets],
-        [[r["measured"][b] / 1024 for b in buckets] for r in rows],
-        "KiB per training step (measured)",
+        [_(BUCKET_NAMES[b]) for b in buckets],
+        [[r["measured"][b] for b in buckets] for r in rows],
+        _("memory of one training step, measured"),
     )
     return {
         "name": entries[0]["model"],
@@ -80,8 +84,7 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     context = {
         "config": document["config"],
         "devices": devices,
-        "places": [name for name, _ in NOTES_PLACES],
-        "bucket_names": BUCKET_NAMES,
+        "places": [_(name) for name, _members in NOTES_PLACES],
         "buckets": data["buckets"],
         "mnist": mnist,
         "notes_mnist_text": NOTES_MNIST_PARAMETER_TEXT,
@@ -94,17 +97,36 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         params = mnist["parameter_count"]
         exact = params * 4
         off = exact / (NOTES_MNIST_PARAMETER_KB * 1000) - 1
+        verdict = (
+            _(
+                "The MNIST MLP has {parameters} parameters: {bytes} B in float32 ({kb} kB, {kib}), "
+                "and its gradients as much again; the notes' “{notes}” is {off} low."
+            )
+            if off > 0
+            else _(
+                "The MNIST MLP has {parameters} parameters: {bytes} B in float32 ({kb} kB, "
+                "{kib}), and its gradients as much again; the notes' “{notes}” is {off} high."
+            )
+        )
         findings.append(
-            f"The MNIST MLP has {number(params)} parameters: {number(exact)} B in float32 "
-            f"({number(exact / 1000)} kB, {byte_size(exact)}), and its gradients as much again; "
-            f"the notes' “{NOTES_MNIST_PARAMETER_TEXT}” is {percent(abs(off))} "
-            f"{'low' if off > 0 else 'high'}."
+            verdict.format(
+                parameters=number(params),
+                bytes=number(exact),
+                kb=number(exact / 1000),
+                kib=byte_size(exact),
+                notes=NOTES_MNIST_PARAMETER_TEXT,
+                off=percent(abs(off)),
+            )
         )
     matched = all(m["all_match"] for d in devices for m in d["models"])
     findings.append(
-        "Every memory bucket measured from the tensors of a real step equals its prediction from "
-        "shapes and dtypes, to the byte."
+        _(
+            "Every memory bucket measured from the tensors of a real step equals its prediction "
+            "from shapes and dtypes, to the byte."
+        )
         if matched
-        else "Some measured memory buckets differ from their predictions (marked in the section)."
+        else _(
+            "Some measured memory buckets differ from their predictions (marked in the section)."
+        )
     )
     return section(document, context, findings)

@@ -6,7 +6,8 @@ from typing import Any
 
 from experiments.contract.declaration import N_
 from report import vocabulary
-from report.formatting import percent, ratio
+from report.formatting import noise_digits, points, ratio
+from report.i18n import _
 from report.load import RunResults
 from report.sections import Section, device_label, section, unfinished
 
@@ -48,70 +49,71 @@ def _rows(workload: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
+# The notes' claims (004), as the notes make them; the Chinese report quotes the original.
+CLAIMS = {
+    "memory": N_("FP16 takes half of FP32's GPU memory"),
+    "speed": N_("tensor cores make FP16 matrix math several to tens of times faster than FP32"),
+    "accuracy": N_("training is faster with almost no loss of accuracy"),
+    "volta": N_("needs tensor cores (GPUs of the Volta architecture or newer)"),
+    "learning_rate": N_("the FP16 learning rate is usually set 2–4× that of FP32"),
+}
+VERDICTS = {
+    "holds": N_("holds"),
+    "does_not_hold": N_("does not hold here"),
+    "applies": N_("applies"),
+    "not_run": N_("not run on this machine"),
+    "not_tested": N_("not tested"),
+}
+
+
+def _claim(claim: str, verdict: str, evidence: str) -> dict[str, str]:
+    return {"claim": _(CLAIMS[claim]), "verdict": _(VERDICTS[verdict]), "evidence": evidence}
+
+
 def _claims(rows: list[dict[str, Any]], environment: dict[str, Any]) -> list[dict[str, str]]:
     low = [r for r in rows if r["mode"] != "fp32" and not r["unsupported"]]
     claims = []
     ratios = [r["memory_ratio"] for r in low if r["memory_ratio"] is not None]
     if ratios:
         worst = max(ratios)
-        claims.append(
-            {
-                "claim": "mixed precision halves memory",
-                "verdict": "holds" if worst <= 0.6 else "does not hold here",
-                "evidence": f"memory of a step under autocast is {ratio(min(ratios))} to "
-                f"{ratio(worst)} of FP32's: weights, gradients and optimizer "
-                "state stay FP32; only saved activations shrink",
-            }
-        )
+        evidence = _(
+            "memory of a step under autocast is {low} to {high} of FP32's: weights, gradients and "
+            "optimizer state stay FP32; only saved activations shrink"
+        ).format(low=ratio(min(ratios)), high=ratio(worst))
+        claims.append(_claim("memory", "holds" if worst <= 0.6 else "does_not_hold", evidence))
     speedups = [r["speedup"] for r in low if r["speedup"] is not None]
     if speedups:
         best = max(speedups)
-        claims.append(
-            {
-                "claim": "several to tens of times faster (tensor cores)",
-                "verdict": "holds" if best >= 2 else "does not hold here",
-                "evidence": f"the best speed-up measured is {ratio(best)}",
-            }
-        )
+        evidence = _("the best speed-up measured is {factor}").format(factor=ratio(best, 2))
+        claims.append(_claim("speed", "holds" if best >= 2 else "does_not_hold", evidence))
     changes = [r["accuracy_change"] for r in low if r["accuracy_change"] is not None]
     if changes:
         largest = max(abs(c) for c in changes)
-        claims.append(
-            {
-                "claim": "the accuracy loss is negligible",
-                "verdict": "holds" if largest <= NEGLIGIBLE_ACCURACY else "does not hold here",
-                "evidence": f"test accuracy changed by at most {percent(largest, 2)} "
-                "(points) against FP32",
-            }
+        evidence = (
+            _("test accuracy did not change against FP32")
+            if largest == 0
+            else _("test accuracy changed by at most {change} against FP32").format(
+                change=points(largest)
+            )
         )
+        verdict = "holds" if largest <= NEGLIGIBLE_ACCURACY else "does_not_hold"
+        claims.append(_claim("accuracy", verdict, evidence))
     gpus = environment["gpus"]
     if gpus:
         capable = [g["name"] for g in gpus if g["tensor_cores"]["fp16"]]
-        claims.append(
-            {
-                "claim": "FP16 needs Volta (compute capability 7.0) or newer",
-                "verdict": "applies",
-                "evidence": ("tensor cores for FP16 on " + ", ".join(capable))
-                if capable
-                else "no GPU here reaches 7.0: FP16 runs without tensor cores",
-            }
+        evidence = (
+            _("tensor cores for FP16 on {gpus}").format(gpus=", ".join(capable))
+            if capable
+            else _("no GPU here reaches 7.0: FP16 runs without tensor cores")
         )
+        claims.append(_claim("volta", "applies", evidence))
     else:
-        claims.append(
-            {
-                "claim": "FP16 needs Volta (compute capability 7.0) or newer",
-                "verdict": "not run on this machine",
-                "evidence": "no GPU; on the CPU FP16 depends on AVX512-FP16 / AMX-FP16",
-            }
-        )
-    claims.append(
-        {
-            "claim": "raise the learning rate 2–4× under FP16",
-            "verdict": "not tested",
-            "evidence": "every mode here uses the same learning rate, so the comparison "
-            "isolates precision",
-        }
+        evidence = _("no GPU; on the CPU FP16 depends on AVX512-FP16 / AMX-FP16")
+        claims.append(_claim("volta", "not_run", evidence))
+    evidence = _(
+        "every mode here uses the same learning rate, so the comparison isolates precision"
     )
+    claims.append(_claim("learning_rate", "not_tested", evidence))
     return claims
 
 
@@ -149,13 +151,26 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         if fast:
             best = max(fast, key=lambda r: r["speedup"])
             findings.append(
-                f"On {view['label']} the best mixed-precision speed-up was "
-                f"{ratio(best['speedup'])} ({best['mode']}, {best['workload']})."
+                _(
+                    "On {device} the best mixed-precision speed-up was {factor} "
+                    "({mode}, {workload})."
+                ).format(
+                    device=view["label"],
+                    factor=ratio(
+                        best["speedup"], noise_digits(best["speedup"], best["summary"]["cv"])
+                    ),
+                    mode=best["mode"],
+                    workload=best["workload"],
+                )
             )
         slow = [r for r in view["rows"] if r["unsupported"]]
         for row in slow:
             findings.append(
-                f"On {view['label']} {row['mode']} for {row['workload']} was not "
-                f"timed: {vocabulary.reason(row['unsupported'])}."
+                _("On {device} {mode} for {workload} was not timed: {reason}.").format(
+                    device=view["label"],
+                    mode=row["mode"],
+                    workload=row["workload"],
+                    reason=vocabulary.reason(row["unsupported"]),
+                )
             )
     return section(document, context, findings)

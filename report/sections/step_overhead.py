@@ -7,8 +7,16 @@ from typing import Any
 from experiments.contract.declaration import N_
 from report import plots, vocabulary
 from report.formatting import duration, percent, ratio
+from report.i18n import _
 from report.load import RunResults
-from report.sections import Section, device_label, gpu_measured, section, unfinished
+from report.sections import (
+    Section,
+    caveats,
+    device_label,
+    gpu_measured,
+    section,
+    unfinished,
+)
 
 # What each way of doing the notes' step changes.
 VARIANTS = {
@@ -44,9 +52,9 @@ def _device_view(entry: dict[str, Any], flops: int) -> dict[str, Any]:
         )
     measured = [r for r in rows if r["step_s"]]
     plot = plots.timing_rows(
-        [plots.TimingRow(r["variant"], [t * 1e6 for t in r["step_s"]]) for r in measured],
-        "time per training step (µs); dots: repeats, bar: median",
-        reference=(entry["floor_step_s"] * 1e6, "arithmetic floor (FLOPs ÷ measured peak)"),
+        [plots.TimingRow(r["variant"], r["step_s"]) for r in measured],
+        _("time per training step; dots: repeats, bar: median"),
+        reference=(entry["floor_step_s"], _("arithmetic floor (FLOPs ÷ measured peak)")),
     )
     fastest = min((r for r in measured if r["equivalent"]), key=lambda r: r["summary"]["median"])
     return {
@@ -104,10 +112,19 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     for view in devices:
         notes, fastest = view["notes"], view["fastest"]
         findings.append(
-            f"On {view['label']} a notes-style step takes "
-            f"{duration(notes['summary']['median'])}, of "
-            f"which arithmetic needs only {duration(view['floor_step_s'])} "
-            f"({percent(notes['floor_share'])}); the fastest equivalent way, {fastest['variant']}, "
-            f"takes {duration(fastest['summary']['median'])} ({ratio(fastest['speedup'])} as fast)."
+            _(
+                "On {device} a notes-style step takes {step}, of which arithmetic needs only "
+                "{floor} ({share}); the fastest equivalent way, {fastest}, takes {fastest_step} "
+                "({factor} as fast)."
+            ).format(
+                device=view["label"],
+                step=duration(notes["summary"]["median"], cv=notes["summary"]["cv"])
+                + caveats(notes["summary"], document["conditions"]),
+                floor=duration(view["floor_step_s"], 2),
+                share=percent(notes["floor_share"]),
+                fastest=fastest["variant"],
+                fastest_step=duration(fastest["summary"]["median"], cv=fastest["summary"]["cv"]),
+                factor=ratio(fastest["speedup"], 2),
+            )
         )
     return section(document, context, findings)

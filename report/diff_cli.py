@@ -1,0 +1,106 @@
+"""`python -m report diff RUN RUN …`: its options and what it writes."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from experiments.contract.format import ResultFormatError
+from report import i18n
+
+
+def add_diff_parser(commands: Any) -> None:
+    compare = commands.add_parser(
+        "diff",
+        help="compare runs from different machines",
+        description="Compare run folders (or single experiment files): the machines' hardware and "
+        "software differences first, then per timing the ratio to the baseline, its 95 % "
+        "interval and a verdict that needs both a Mann–Whitney U test on the raw repeats and a "
+        "minimum ratio. Prints a table and writes diff.md, diff.html and diff.pdf.",
+    )
+    compare.add_argument("runs", nargs="+", type=Path, help="run folders or experiment files")
+    compare.add_argument(
+        "--baseline",
+        type=int,
+        default=0,
+        help="index of the baseline among the runs (default: 0, the first)",
+    )
+    compare.add_argument(
+        "--alpha",
+        type=float,
+        default=0.01,
+        help="significance level of the rank test (default: %(default)s)",
+    )
+    compare.add_argument(
+        "--min-ratio",
+        type=float,
+        default=1.05,
+        help="smallest ratio of medians that counts (default: %(default)s)",
+    )
+    compare.add_argument(
+        "--force", action="store_true", help="compare even when the experiments' settings differ"
+    )
+    compare.add_argument(
+        "--fail-on-regression",
+        action="store_true",
+        help="exit 1 when any timing is significantly slower than the baseline",
+    )
+    compare.add_argument(
+        "--out",
+        type=Path,
+        default=Path("diff"),
+        help="folder for diff.md, diff.html, diff.pdf (default: %(default)s)",
+    )
+    compare.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    from report.cli import add_language_option
+
+    add_language_option(compare)
+
+
+def run_diff(args: argparse.Namespace, language: str) -> int:
+    from report.cli import EXIT_NO_PDF, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE, suffix
+    from report.diff import DiffRefused, diff, load_inputs
+    from report.diff_render import html, markdown, terminal
+    from report.outputs import OutputError, write_all
+    from report.pdf import PdfUnavailable, html_to_pdf
+
+    try:
+        result = diff(
+            load_inputs(args.runs),
+            baseline=args.baseline,
+            alpha=args.alpha,
+            min_ratio=args.min_ratio,
+            force=args.force,
+        )
+    except (ResultFormatError, DiffRefused) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    print(terminal(result))
+    tail = suffix(language)
+    page = html(result)
+    files: dict[str, bytes | str] = {f"diff{tail}.md": markdown(result), f"diff{tail}.html": page}
+    no_pdf = None
+    if not args.no_pdf:
+        try:
+            files[f"diff{tail}.pdf"] = html_to_pdf(page, args.out)
+        except PdfUnavailable as missing:
+            no_pdf = str(missing)
+    try:
+        written = write_all(args.out, files)
+    except OutputError as error:
+        print(i18n._("error: nothing written: {reason}").format(reason=error), file=sys.stderr)
+        return EXIT_WRITE
+    print("\n" + "\n".join(i18n._("written: {path}").format(path=path) for path in written))
+    if no_pdf:
+        print(no_pdf, file=sys.stderr)
+    if args.fail_on_regression and result.regressions:
+        print(
+            i18n._("{count} significant slowdown(s) against the baseline").format(
+                count=len(result.regressions)
+            ),
+            file=sys.stderr,
+        )
+        return EXIT_REGRESSION
+    return EXIT_NO_PDF if no_pdf else EXIT_OK

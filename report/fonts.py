@@ -1,0 +1,246 @@
+"""Chinese text everywhere the report can put it: HTML, PDF and plots, on any machine.
+
+Most students' machines have a CJK font, but not all (a minimal Linux has only
+DejaVu), and without one Chinese prints as empty boxes, silently. So the
+project ships a subset of Noto Sans CJK SC (SIL Open Font License, see
+templates/fonts/OFL.txt): the Regular face with the 3,755 most common Hanzi
+(GB 2312 level 1), CJK punctuation and every character of the catalogues, and
+the Bold face with the catalogues' characters. Simplified-Chinese glyph
+shapes, whatever the system's default CJK font is.
+
+- HTML and PDF embed only the glyphs a report uses (a per-report subset,
+  WOFF2 in a data URI: the page stays one self-contained file).
+- Plots register the faces with matplotlib, after DejaVu Sans, so a CJK label
+  or device name draws as itself; system CJK fonts come after, for rare
+  characters outside the subset.
+
+`python -m report.fonts build REGULAR.ttc BOLD.ttc` rebuilds the shipped
+subsets from Noto Sans CJK (Debian's fonts-noto-cjk) when the catalogues
+gain characters; a test says when that is needed.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import io
+import sys
+from collections.abc import Iterable
+from pathlib import Path
+
+FONT_DIR = Path(__file__).resolve().parent.parent / "templates" / "fonts"
+FAMILY = "Noto Sans CJK SC"
+# For characters beyond the catalogues (a label, a device name): the same face, another name
+# that the CSS font stack falls back to.
+EXTRA_FAMILY = "Noto Sans CJK SC Extra"
+# Everything the report's own words use, ready to embed as it is (no work per render).
+CATALOGUE_FACES = {
+    400: FONT_DIR / "NotoSansCJKsc-Regular-catalogue.woff2",
+    700: FONT_DIR / "NotoSansCJKsc-Bold-catalogue.woff2",
+}
+# The 3,755 common Hanzi too: for plots (matplotlib reads it) and for user text.
+FULL_FACE = FONT_DIR / "NotoSansCJKsc-Regular-subset.otf"
+# System CJK families worth falling back to, Simplified Chinese first.
+SYSTEM_FALLBACKS = (
+    "PingFang SC",
+    "Microsoft YaHei",
+    "Source Han Sans SC",
+    "Noto Sans SC",
+    "WenQuanYi Zen Hei",
+    "WenQuanYi Micro Hei",
+)
+# The index of the Simplified Chinese face in Noto Sans CJK's collections.
+SC_FACE_INDEX = 2
+
+
+# Code points of CJK scripts, punctuation and full-width forms.
+CJK_RANGES = ((0x2E80, 0x9FFF), (0xF900, 0xFAFF), (0xFE30, 0xFE4F), (0xFF00, 0xFFEF))
+
+
+def _needs_cjk(character: str) -> bool:
+    code = ord(character)
+    return code >= 0x20000 or any(low <= code <= high for low, high in CJK_RANGES)
+
+
+@functools.cache
+def coverage(path: Path) -> frozenset[int]:
+    """Code points a shipped face has glyphs for."""
+    from fontTools.ttLib import TTFont
+
+    with TTFont(path, lazy=True) as font:
+        return frozenset(font.getBestCmap())
+
+
+def missing(text: str) -> set[str]:
+    """Characters of `text` beyond Latin that no shipped face can draw."""
+    covered = coverage(FULL_FACE) | coverage(CATALOGUE_FACES[400])
+    return {c for c in set(text) if _needs_cjk(c) and ord(c) not in covered}
+
+
+@functools.cache
+def _data_uri(path: Path) -> str:
+    return "data:font/woff2;base64," + base64.b64encode(path.read_bytes()).decode("ascii")
+
+
+@functools.cache
+def _extra_subset(characters: frozenset[str]) -> str:
+    """A WOFF2 data URI of the full face cut down to `characters` (a few, from user text)."""
+    from fontTools import subset
+    from fontTools.ttLib import TTFont
+
+    options = subset.Options()
+    options.flavor = "woff2"
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    font = TTFont(FULL_FACE)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(characters)))
+    subsetter.subset(font)
+    buffer = io.BytesIO()
+    font.flavor = "woff2"
+    font.save(buffer)
+    return "data:font/woff2;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _rule(family: str, weight: int, uri: str) -> str:
+    return (
+        f'@font-face {{ font-family: "{family}"; font-weight: {weight}; '
+        f'src: url({uri}) format("woff2"); }}'
+    )
+
+
+def font_face_css(text: str) -> str:
+    """@font-face rules for the CJK glyphs `text` needs (empty when it needs none): the
+    catalogue faces whole, and a small subset for characters beyond them."""
+    wanted = {c for c in set(text) if _needs_cjk(c)}
+    rules = [
+        _rule(FAMILY, weight, _data_uri(path))
+        for weight, path in CATALOGUE_FACES.items()
+        if any(ord(c) in coverage(path) for c in wanted)
+    ]
+    extra = frozenset(
+        c
+        for c in wanted
+        if ord(c) not in coverage(CATALOGUE_FACES[400]) and ord(c) in coverage(FULL_FACE)
+    )
+    if extra:
+        rules.append(_rule(EXTRA_FAMILY, 400, _extra_subset(extra)))
+    return "\n".join(rules)
+
+
+@functools.cache
+def _plot_coverage() -> frozenset[int]:
+    """What the plot fonts can draw beyond Latin: the shipped face and installed CJK fonts."""
+    from fontTools.ttLib import TTCollection, TTFont
+    from matplotlib import font_manager
+
+    covered = set(coverage(FULL_FACE))
+    wanted = set(matplotlib_families()[2:])
+    for entry in font_manager.fontManager.ttflist:
+        if entry.name not in wanted:
+            continue
+        try:
+            if entry.fname.lower().endswith((".ttc", ".otc")):
+                faces = TTCollection(entry.fname, lazy=True).fonts
+            else:
+                faces = [TTFont(entry.fname, lazy=True)]
+            for face in faces:
+                covered.update(face.getBestCmap())
+        except Exception:  # an unreadable system font is simply not a fallback
+            continue
+    return frozenset(covered)
+
+
+def drawable(text: str) -> str:
+    """`text` for a plot label: a CJK character no plot font can draw becomes "?" (an
+    explicit mark instead of a silent empty box)."""
+    if not any(_needs_cjk(c) for c in text):
+        return text
+    covered = _plot_coverage()
+    return "".join("?" if _needs_cjk(c) and ord(c) not in covered else c for c in text)
+
+
+@functools.cache
+def matplotlib_families() -> tuple[str, ...]:
+    """The plot font list: DejaVu Sans for Latin, the shipped CJK face, system CJK fonts."""
+    from matplotlib import font_manager
+
+    font_manager.fontManager.addfont(str(FULL_FACE))
+    installed = {entry.name for entry in font_manager.fontManager.ttflist}
+    return ("DejaVu Sans", FAMILY, *(f for f in SYSTEM_FALLBACKS if f in installed))
+
+
+# --------------------------------------------------------------------------
+# Building the shipped subsets (a maintainer's step, not a user's)
+
+
+def gb2312_level_1() -> set[str]:
+    """The 3,755 most common Hanzi (GB 2312 rows 16-55) and its symbol rows (1-9)."""
+    characters = set()
+    for high in [*range(0xA1, 0xAA), *range(0xB0, 0xD8)]:
+        for low in range(0xA1, 0xFF):
+            try:
+                characters.add(bytes([high, low]).decode("gb2312"))
+            except UnicodeDecodeError:
+                continue
+    return characters
+
+
+def catalogue_characters() -> set[str]:
+    from babel.messages.pofile import read_po
+
+    from report.i18n import LANGUAGES, catalogue_files
+
+    found: set[str] = set()
+    for language in LANGUAGES:
+        for path in catalogue_files(language):
+            with path.open("rb") as handle:
+                for message in read_po(handle):
+                    strings = message.string
+                    for text in [strings] if isinstance(strings, str) else list(strings or []):
+                        found.update(text)
+    return found
+
+
+def _write_subset(source: Path, characters: Iterable[str], target: Path) -> int:
+    from fontTools import subset
+    from fontTools.ttLib import TTCollection
+
+    font = TTCollection(str(source)).fonts[SC_FACE_INDEX]
+    options = subset.Options()
+    options.name_IDs = ["*"]
+    options.notdef_outline = True
+    if target.suffix == ".woff2":
+        options.flavor = "woff2"
+        font.flavor = "woff2"
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text="".join(sorted(characters)))
+    subsetter.subset(font)
+    font.save(str(target))
+    return target.stat().st_size
+
+
+def build(regular_source: Path, bold_source: Path) -> None:
+    # CJK punctuation and full-width forms, so a translation may use any of them; and what
+    # a CJK run can contain between its Chinese characters (spaces, digits, Latin letters,
+    # ×, →, µ, “ ”): a renderer keeps the CJK face for these, so it must have them too.
+    ranges = [(0x20, 0x7F), (0xA0, 0x180), (0x2000, 0x2070), (0x2190, 0x2200), (0x2200, 0x2300)]
+    ranges += [(0x3000, 0x3040), (0xFF01, 0xFF5F)]
+    shared = {chr(c) for low, high in ranges for c in range(low, high)}
+    catalogue = catalogue_characters() | shared
+    FONT_DIR.mkdir(parents=True, exist_ok=True)
+    targets = (
+        (regular_source, gb2312_level_1() | catalogue, FULL_FACE),
+        (regular_source, catalogue, CATALOGUE_FACES[400]),
+        (bold_source, catalogue, CATALOGUE_FACES[700]),
+    )
+    for source, characters, target in targets:
+        size = _write_subset(source, characters, target)
+        print(f"{target.name}: {len(characters)} characters, {size // 1024} KiB")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 4 or sys.argv[1] != "build":
+        print("usage: python -m report.fonts build NotoSansCJK-Regular.ttc NotoSansCJK-Bold.ttc")
+        sys.exit(2)
+    build(Path(sys.argv[2]), Path(sys.argv[3]))

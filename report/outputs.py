@@ -1,0 +1,83 @@
+"""Writing a set of output files all together, or not at all.
+
+A report is several files (HTML, Markdown and its figures, PDFs): a full disk
+or a read-only folder half way through must not leave a new report.html
+beside an old report.pdf. Every file is first written in full to a temporary
+file in its own folder (where a failure costs nothing: the temporaries are
+removed), and only when all are written are they renamed into place, which
+does not need space. An earlier good file is replaced only by a complete new
+one, never damaged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from collections.abc import Mapping
+from pathlib import Path
+
+
+class OutputError(Exception):
+    """A set of outputs that could not be written; the text is one line naming the path."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {reason}")
+
+
+def _reason(error: OSError) -> str:
+    return error.strerror or type(error).__name__
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current
+
+
+def _check_target(path: Path) -> None:
+    if path.is_dir():
+        raise OutputError(path, "is a folder, not a file; move it away or choose another --out")
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(parent, "is a file, not a folder; choose another --out")
+            break
+
+
+def write_all(folder: Path, files: Mapping[str, bytes | str]) -> list[Path]:
+    """Write `files` ({path relative to folder: content}) all or none; return their paths."""
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for relative, content in files.items():
+            target = folder / relative
+            _check_target(target)
+            try:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                fd, temporary_name = tempfile.mkstemp(
+                    prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
+                )
+            except OSError as error:
+                raise OutputError(target.parent, _reason(error)) from None
+            staged.append((Path(temporary_name), target))
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            try:
+                os.fchmod(fd, 0o666 & ~_umask())  # shareable, like the result files
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+            except OSError as error:
+                raise OutputError(target, _reason(error)) from None
+        for staged_file, target in staged:
+            try:
+                os.replace(staged_file, target)
+            except OSError as error:
+                raise OutputError(target, _reason(error)) from None
+    except BaseException:
+        for staged_file, _target in staged:
+            with contextlib.suppress(OSError):
+                staged_file.unlink(missing_ok=True)
+        raise
+    return [target for _staged_file, target in staged]
