@@ -12,6 +12,7 @@ the English. The test suite runs `check`.
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import sys
 from collections.abc import Iterator, Sequence
@@ -88,13 +89,29 @@ def update() -> list[Path]:
         for domain, files in domain_sources().items():
             path = _po_path(language, domain)
             catalogue = _read(path, language)
-            catalogue.update(extract(files), no_fuzzy_matching=True)
+            template = extract(files)
+            catalogue.update(template, no_fuzzy_matching=True)
             catalogue.obsolete.clear()
+            buffer = io.BytesIO()
+            write_po(
+                buffer,
+                catalogue,
+                width=100,
+                omit_header=False,
+                sort_output=False,
+                include_lineno=False,  # line numbers churn on every edit of the source
+            )
+            before = path.read_bytes() if path.exists() else b""
+            if _without_date(buffer.getvalue()) == _without_date(before):
+                continue  # only the creation date would change: leave the file alone
             path.parent.mkdir(parents=True, exist_ok=True)
-            with path.open("wb") as handle:
-                write_po(handle, catalogue, width=100, omit_header=False, sort_output=False)
+            path.write_bytes(buffer.getvalue())
             written.append(path)
     return written
+
+
+def _without_date(po: bytes) -> bytes:
+    return re.sub(rb'"POT-Creation-Date: [^"]*"', b"", po)
 
 
 _BRACES = re.compile(r"\{(\w*)[^{}]*\}")

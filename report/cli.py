@@ -16,6 +16,7 @@ from pathlib import Path
 
 from experiments.contract.format import LAST_RUN_FILE, ResultFormatError
 from report import i18n, markdown
+from report.escaping import terminal_text
 from report.load import RunResults, load_run
 from report.outputs import OutputError, write_all
 from report.pdf import PdfUnavailable, html_to_pdf
@@ -133,7 +134,7 @@ def run_render(args: argparse.Namespace, language: str) -> int:
         run_dir = args.run_dir if args.run_dir is not None else last_run(args.results)
         run = load_run(run_dir)
     except ResultFormatError as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {terminal_text(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     out = args.out or run_dir
     began = time.perf_counter()

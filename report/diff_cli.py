@@ -9,6 +9,7 @@ from typing import Any
 
 from experiments.contract.format import ResultFormatError
 from report import i18n
+from report.escaping import terminal_text
 
 
 def add_diff_parser(commands: Any) -> None:
@@ -75,7 +76,7 @@ def run_diff(args: argparse.Namespace, language: str) -> int:
             force=args.force,
         )
     except (ResultFormatError, DiffRefused) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(f"error: {terminal_text(str(error))}", file=sys.stderr)
         return EXIT_USAGE
     print(terminal(result))
     tail = suffix(language)

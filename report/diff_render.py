@@ -6,6 +6,7 @@ from typing import Any
 
 from report import i18n, plots
 from report.diff import DiffResult, Row
+from report.escaping import markdown_text, terminal_text
 from report.formatting import duration, ratio
 from report.render import FONT_MARKER, embed_fonts
 from report.render import environment as jinja_environment
@@ -68,7 +69,8 @@ def terminal(result: DiffResult) -> str:
         lines.append(f"only in some runs: {item}")
     for item in result.busy:
         lines.append(f"busy machine: {item}")
-    return "\n".join(lines)
+    # every line carries text from result files: no control character reaches the terminal
+    return "\n".join(terminal_text(line) for line in lines)
 
 
 def _machine_lines(result: DiffResult) -> list[str]:
@@ -83,14 +85,16 @@ def _machine_lines(result: DiffResult) -> list[str]:
 
 def markdown(result: DiffResult) -> str:
     base = result.runs[result.baseline]
-    out = [f"# Comparison against {base.label} / {base.run_id}", ""]
-    labels = [f"{r.label} / {r.run_id}" for r in result.runs]
+    md = markdown_text
+    out = [f"# Comparison against {md(base.label)} / {md(base.run_id)}", ""]
+    labels = [f"{md(r.label)} / {md(r.run_id)}" for r in result.runs]
     out += ["## Machines", ""]
     if result.machines["identity"]:
         out.append("| field | " + " | ".join(labels) + " |")
         out.append("|---|" + "---|" * len(labels))
         for row in result.machines["identity"]:
-            out.append(f"| {row['field']} | " + " | ".join(str(v) for v in row["values"]) + " |")
+            values = " | ".join(md(str(v)) for v in row["values"])
+            out.append(f"| {md(row['field'])} | {values} |")
     else:
         out.append("No hardware or software differences.")
     for index, rows in result.rows.items():
@@ -98,11 +102,11 @@ def markdown(result: DiffResult) -> str:
         out.append("| " + " | ".join(HEADER) + " |")
         out.append("|---|---|" + "---:|" * 5 + "---|")
         for r in table_rows(rows):
-            out.append("| " + " | ".join(r) + " |")
+            out.append("| " + " | ".join(md(cell) for cell in r) + " |")
     if result.only_in_some:
-        out += ["", "Only in some runs: " + "; ".join(result.only_in_some)]
+        out += ["", "Only in some runs: " + "; ".join(md(i) for i in result.only_in_some)]
     if result.busy:
-        out += ["", "Busy machine: " + "; ".join(result.busy)]
+        out += ["", "Busy machine: " + "; ".join(md(i) for i in result.busy)]
     out += [
         "",
         "Verdict: SLOWER/faster only when the Mann–Whitney U test on the raw repeats "

@@ -28,6 +28,8 @@ import sys
 from collections.abc import Iterable
 from pathlib import Path
 
+from report.escaping import terminal_text
+
 FONT_DIR = Path(__file__).resolve().parent.parent / "templates" / "fonts"
 FAMILY = "Noto Sans CJK SC"
 # For characters beyond the catalogues (a label, a device name): the same face, another name
@@ -153,7 +155,8 @@ def _plot_coverage() -> frozenset[int]:
 
 def drawable(text: str) -> str:
     """`text` for a plot label: a CJK character no plot font can draw becomes "?" (an
-    explicit mark instead of a silent empty box)."""
+    explicit mark instead of a silent empty box), a control character its escape."""
+    text = terminal_text(text)
     if not any(_needs_cjk(c) for c in text):
         return text
     covered = _plot_coverage()

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
+from report.escaping import markdown_code, markdown_text
+
 INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`"}
 SKIPPED = {"style", "script", "head", "title"}
 
@@ -28,11 +30,6 @@ class _Table:
     span: int = 1
     # (row index, column) -> text carried down by a rowspan
     carried: dict[tuple[int, int], str] = field(default_factory=dict)
-
-
-def _escape(text: str) -> str:
-    """Characters that Markdown would read as markup, in running text."""
-    return re.sub(r"([\\*_`\[\]<>|#])", r"\\\1", text)
 
 
 class _Converter(HTMLParser):
@@ -64,7 +61,7 @@ class _Converter(HTMLParser):
     def handle_data(self, data: str) -> None:
         if self.skip:
             return
-        text = data if self.code else _escape(data)
+        text = markdown_code(data) if self.code else markdown_text(data)
         self._sink().append(re.sub(r"\s+", " ", text))
 
     def _flush(self, prefix: str = "") -> None:
@@ -181,7 +178,7 @@ class _Converter(HTMLParser):
         number = sum(1 for name in self.figures if name.startswith(f"{self.section}-")) + 1
         name = self.figure_name.format(section=self.section, number=number)
         self.figures[name] = base64.b64decode(source.split(",", 1)[1])
-        self.blocks.append(f"![{_escape(alt)}]({self.figure_dir}/{name})")
+        self.blocks.append(f"![{markdown_text(alt)}]({self.figure_dir}/{name})")
         if caption:
             self.blocks.append(f"*{caption}*")
 
@@ -202,7 +199,8 @@ def _pipe_table(table: _Table) -> str:
         header = rows[0]
 
     def line(cells: list[str]) -> str:
-        return "| " + " | ".join(c.replace("|", "\\|") or " " for c in cells) + " |"
+        # a pipe in a code span still ends a cell; text pipes are escaped already
+        return "| " + " | ".join(re.sub(r"(?<!\\)\|", r"\\|", c) or " " for c in cells) + " |"
 
     return "\n".join([line(header), "|" + "---|" * width, *(line(r) for r in body)])
 

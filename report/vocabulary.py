@@ -75,6 +75,7 @@ STATUSES = {
     "failed": N_("failed"),
     "not run": N_("not run"),
     "unsupported": N_("unsupported"),
+    "unreadable": N_("unreadable"),
     "complete": N_("complete"),
     "incomplete": N_("incomplete"),
     "running": N_("running"),

@@ -66,7 +66,7 @@ def test_fixtures_compare_machines_then_timings() -> None:
     )
     assert not any(note.startswith("fixture-machine-a") for note in result.busy)
     table = markdown(result)
-    assert table.count("\n| cpu_vs_gpu | Iris loop, cpu |") == 1
+    assert table.count("\n| cpu\\_vs\\_gpu | Iris loop, cpu |") == 1
 
 
 def test_fail_on_regression_sets_the_exit_code(tmp_path: Path) -> None:

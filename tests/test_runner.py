@@ -24,6 +24,7 @@ from experiments.core.devices import CpuDevice
 from experiments.core.harness import Progress, RunContext
 from experiments.suite import cpu_vs_gpu
 from experiments.suite.cpu_vs_gpu import measure as cpu_vs_gpu_measure
+from tests.datasets import small_mnist
 from tests.standin import STAND_IN
 
 
@@ -215,7 +216,7 @@ def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
     time.sleep(0.5)
     os.kill(process.pid, signal.SIGTERM)
     _, err = process.communicate(timeout=60)
-    assert process.returncode == 130
+    assert process.returncode == 128 + signal.SIGTERM  # 143: what a shell reports for TERM
     assert "--resume" in err
     (run_dir,) = (tmp_path / "t").iterdir()
     manifest = rf.read_document(run_dir / "run.json", "run")
@@ -260,7 +261,9 @@ def test_paths_are_stored_without_the_home_directory(
     _, manifest, _, _ = runner.start_run(results, profile="quick", command=command)
     assert manifest["command"][-1] == "~/results"
     assert manifest["invoked_as"] == "nox -s run -- --results ~/r"
-    record = runner.config_record(BatchConfig(data_dir=str(tmp_path / "data")))
+    record = runner.config_record(
+        BatchConfig(data_dir=small_mnist(tmp_path / "data"), samples_per_epoch=64, max_batch=64)
+    )
     assert record["data_dir"] == "~/data"
     assert rf.shareable_path("/elsewhere/x") == "/elsewhere/x"
     assert rf.shareable_path(f"{tmp_path}x/y") == f"{tmp_path}x/y"  # a sibling, not home

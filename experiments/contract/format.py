@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from experiments.contract import declaration, shapes
+from experiments.contract.summary import summarize
 from experiments.contract.upgrades import UPGRADES
 
 SCHEMA_VERSION = 2
@@ -59,6 +60,13 @@ RUN_FILE = "run.json"
 ENVIRONMENT_FILE = "environment.json"
 # results/LAST_RUN names the folder of the last run, for `render` without arguments.
 LAST_RUN_FILE = "LAST_RUN"
+
+# No result file nests deeper than this; a deeper one is not ours (and would exhaust the stack).
+MAX_DEPTH = 32
+# The raw timings a summary is computed from, by the key they are stored under.
+RAW_TIMINGS = ("times_s", "step_s", "epoch_s")
+# A stored summary may differ from the one recomputed from its raw values by rounding only.
+SUMMARY_TOLERANCE = 1e-9
 
 RUN_STATUSES = ("running", "complete", "incomplete")
 EXPERIMENT_STATUSES = ("ok", "skipped", "failed")
@@ -199,6 +207,37 @@ def validate(document: Any, path: Path, expected_kind: str | None = None) -> JSO
     return checked
 
 
+def _check_summaries(value: Any, path: Path, where: str) -> None:
+    """Every summary equals the one its raw values give: the report shows summaries, the
+    diff computes from raw values, and both must say the same."""
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            _check_summaries(item, path, f"{where}[{index}]")
+        return
+    if not isinstance(value, dict):
+        return
+    raw_key = next((k for k in RAW_TIMINGS if k in value), None)
+    if raw_key is not None and isinstance(value.get("summary"), dict):
+        stored, recomputed = value["summary"], summarize(value[raw_key])
+        for key, expected in recomputed.items():
+            found = stored.get(key)
+            same = (
+                found == expected
+                if not isinstance(expected, float) or not isinstance(found, int | float)
+                else math.isclose(found, expected, rel_tol=SUMMARY_TOLERANCE, abs_tol=1e-15)
+            )
+            if not same:
+                raise ResultFormatError(
+                    path,
+                    f"{where}.summary.{key}",
+                    f"{found!r} does not match the {len(value[raw_key])} raw values in "
+                    f"{raw_key} (they give {expected!r})",
+                )
+    for key, item in value.items():
+        if key != "summary":
+            _check_summaries(item, path, f"{where}.{key}" if where else key)
+
+
 def _check_values(document: JSONDict, path: Path) -> None:
     kind = document["kind"]
     if kind == "run":
@@ -208,6 +247,13 @@ def _check_values(document: JSONDict, path: Path) -> None:
             if entry["status"] not in MANIFEST_STATUSES:
                 raise ResultFormatError(
                     path, f"experiments.{name}.status", f"expected one of {list(MANIFEST_STATUSES)}"
+                )
+            # a file reference stays inside the run folder: exactly the experiment's own file
+            if entry["file"] not in (None, f"{name}.json") or not name.isidentifier():
+                raise ResultFormatError(
+                    path,
+                    f"experiments.{name}.file",
+                    f"expected {name}.json or null, got {entry['file']!r}",
                 )
     elif kind == "experiment":
         status = document["status"]
@@ -224,6 +270,7 @@ def _check_values(document: JSONDict, path: Path) -> None:
             found = shapes.check_shape(document["data"], spec, "data")
             if found:
                 raise ResultFormatError(path, *found)
+            _check_summaries(document["data"], path, "data")
         elif not document["reason"]:
             raise ResultFormatError(path, "reason", f"a {status} experiment must say why")
 
@@ -234,12 +281,30 @@ def read_document(path: Path, expected_kind: str | None = None) -> JSONDict:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ResultFormatError(path, "", "file not found") from None
+    except IsADirectoryError:
+        raise ResultFormatError(path, "", "is a folder, not a result file") from None
     except (OSError, UnicodeDecodeError) as error:
         raise ResultFormatError(path, "", f"cannot read: {error}") from None
     try:
-        document = json.loads(text)
+        document = json.loads(text, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         raise ResultFormatError(
             path, "", f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except _NonFinite as error:
+        raise ResultFormatError(
+            path, "", f"not valid JSON for this tool: {error} is not a number a result may hold"
+        ) from None
+    except RecursionError:
+        raise ResultFormatError(path, "", f"nested deeper than {MAX_DEPTH} levels") from None
+    if shapes.depth(document, MAX_DEPTH) > MAX_DEPTH:
+        raise ResultFormatError(path, "", f"nested deeper than {MAX_DEPTH} levels")
     return validate(document, path, expected_kind)
+
+
+class _NonFinite(ValueError):
+    """NaN, Infinity or -Infinity in a file: Python's JSON reader accepts them, JSON does not."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NonFinite(name)

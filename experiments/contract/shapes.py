@@ -24,6 +24,21 @@ class Nullable:
         self.spec = spec
 
 
+class NonEmpty:
+    """A spec for a list that must hold at least one item: `NonEmpty([NUMBER])`."""
+
+    def __init__(self, spec: list[Any]) -> None:
+        self.spec = spec
+
+
+class Positive:
+    """A number above zero: a measured duration (a clock difference) is never 0 or negative."""
+
+
+POSITIVE = Positive()
+# Every repeat's duration, and the list of them: what a summary is made from.
+TIMINGS: Spec = NonEmpty([POSITIVE])
+
 NUMBER = (int, float)
 OPT_NUMBER = (int, float, None)
 OPT_INT = (int, None)
@@ -68,6 +83,21 @@ REASON_SPEC: Spec = {
 DATA_SOURCE_SPEC: Spec = {"kind": str, "path": OPT_STR}
 
 
+def depth(value: Any, limit: int) -> int:
+    """How deeply `value` nests lists and objects, counting no further than `limit` + 1."""
+    deepest = 0
+    stack = [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, level)
+            if level > limit:
+                return level
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, level + 1) for child in children)
+    return deepest
+
+
 def device_entry(**fields: Spec) -> Spec:
     """The shape of one device's part of a result: who measured, then what."""
     return {"device": str, "device_name": str, "simulated": bool, **fields}
@@ -89,23 +119,94 @@ RUN_SPEC: Spec = {
     "started_utc": str,
     "finished_utc": OPT_STR,
     "status": str,
+    # why an incomplete run stopped (an optional addition within version 2)
+    "reason?": OPT_STR,
     "experiments": {"*": {"status": str, "reason": OPT_STR, "file": OPT_STR}},
 }
 
+OPT_BOOL = (bool, None)
+# The live readings of a GPU (NVML), at the start and the end of a run.
+_GPU_READING: Spec = Nullable(
+    {
+        "temperature_c?": OPT_NUMBER,
+        "sm_clock_mhz?": OPT_NUMBER,
+        "memory_clock_mhz?": OPT_NUMBER,
+        "power_draw_w?": OPT_NUMBER,
+    }
+)
+
+# Every field the report reads is typed here (optional ones may be absent), so a wrong type
+# stops the reader with one line instead of breaking a template.
 ENVIRONMENT_SPEC: Spec = {
     "schema_version": int,
     "kind": str,
     "cpu": {
         "model": OPT_STR,
+        "vendor?": OPT_STR,
+        "architecture?": OPT_STR,
+        "family?": OPT_INT,
+        "model_number?": OPT_INT,
+        "microarchitecture?": OPT_STR,
+        "generation?": Nullable({"line": str, "generation": (int, str), "tier": OPT_STR}),
         "physical_cores": OPT_INT,
         "logical_threads": OPT_INT,
-        "generation?": Nullable(dict),
+        "affinity_threads?": OPT_INT,
+        "frequency_mhz?": {
+            "current?": OPT_NUMBER,
+            "min?": OPT_NUMBER,
+            "max?": OPT_NUMBER,
+            "advertised?": OPT_NUMBER,
+        },
+        "caches?": [{"level": int, "type": str, "size_bytes": int, "shared_by_cpus": str}],
+        "isa?": {"*": bool},
+        "torch_cpu_capability?": OPT_STR,
     },
-    "memory": {"total_bytes": OPT_INT},
-    "gpus": [{"name": str, "total_memory_bytes": OPT_INT}],
-    "torch": {"version": OPT_STR},
+    "memory": {"total_bytes": OPT_INT, "available_bytes?": OPT_INT},
+    "gpus": [
+        {
+            "name": str,
+            "total_memory_bytes": OPT_INT,
+            "index?": int,
+            "compute_capability?": OPT_STR,
+            "architecture?": OPT_STR,
+            "tensor_cores?": {"fp16": bool, "bf16": bool, "tf32": bool},
+            "geforce_reading?": Nullable(
+                {
+                    "series": str,
+                    "generation": str,
+                    "generation_architecture": OPT_STR,
+                    "tier": str,
+                    "variant": OPT_STR,
+                }
+            ),
+            "sm_count?": OPT_INT,
+            "power_limit_w?": OPT_NUMBER,
+            "pcie_generation?": OPT_INT,
+            "pcie_width?": OPT_INT,
+            "pcie_max_generation?": OPT_INT,
+            "pcie_max_width?": OPT_INT,
+            "start?": _GPU_READING,
+            "end?": _GPU_READING,
+        }
+    ],
+    "gpu_driver?": OPT_STR,
+    "torch": {
+        "version": OPT_STR,
+        "cuda_build?": OPT_STR,
+        "cudnn_version?": OPT_INT,
+        "blas?": OPT_STR,
+        "mkl?": bool,
+        "mkldnn?": bool,
+        "openmp?": bool,
+        "cuda_available?": bool,
+        "device_count?": int,
+        "current_device?": OPT_INT,
+        "mps_available?": bool,
+        "default_threads?": int,
+        "default_interop_threads?": int,
+    },
     "python": {"version": str},
-    "os": {"system": str},
+    "os": {"system": str, "release?": OPT_STR, "platform?": OPT_STR},
     "env": {"*": OPT_STR},
     "unavailable": [{"source": str, "code": OPT_STR, "detail": OPT_STR}],
 }
@@ -169,6 +270,14 @@ def check_shape(value: Any, spec: Spec, where: str = "") -> tuple[str, str] | No
     """The first (field, problem) where `value` departs from `spec`, or None."""
     if isinstance(spec, Nullable):
         return None if value is None else check_shape(value, spec.spec, where)
+    if isinstance(spec, NonEmpty):
+        if isinstance(value, list) and not value:
+            return where, "expected at least one value, got an empty list"
+        return check_shape(value, spec.spec, where)
+    if isinstance(spec, Positive):
+        if not matches_type(value, (int, float)):
+            return where, f"expected a number, got {_type_name(value)}"
+        return None if value > 0 else (where, f"expected a number above 0, got {value!r}")
     if isinstance(spec, dict):
         if not isinstance(value, dict):
             return where or "(top level)", f"expected an object, got {_type_name(value)}"

@@ -1,28 +1,46 @@
-"""`python -m experiments`: the command line of the runner."""
+"""`python -m experiments`: the command line of the runner.
+
+Exit status: 0 the run is complete; 2 nothing was run (bad input, a run folder another
+process is writing, a run that cannot be resumed), one line says why; 4 the run stopped
+because a file could not be written (full disk, read-only folder): it is marked incomplete
+with the reason and `--resume` finishes it; 130 interrupted by Ctrl-C, 143 by SIGTERM
+(finished experiments kept, `--resume` finishes it).
+"""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from experiments.contract import declaration
 from experiments.contract.declaration import PROFILE_NAMES
 from experiments.contract.format import LAST_RUN_FILE, ResultFormatError, write_atomic
+from experiments.contract.settings import allowed
 from experiments.core.devices import Device, available_devices
-from experiments.core.harness import Progress
+from experiments.core.harness import Progress, error_reason
+from experiments.core.lock import RunFolderBusy, owning
 from experiments.core.runner import (
     Interrupted,
+    RunStopped,
     UsageError,
     execute,
     parse_overrides,
     prepare_resume,
     start_run,
 )
+
+EXIT_OK = 0
+EXIT_USAGE = 2
+EXIT_STOPPED = 4
+EXIT_SIGINT = 130
+EXIT_SIGTERM = 143
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -45,7 +63,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--only",
-        type=lambda s: [n.strip() for n in s.split(",") if n.strip()],
+        type=lambda s: [n.strip() for n in s.split(",")],
         metavar="NAME[,NAME]",
         help="run only these experiments (see --list)",
     )
@@ -89,16 +107,18 @@ def list_experiments() -> str:
     for name, declared in declaration.declarations().items():
         lines.append(f"{name}: {declared.title}")
         profiles = {p: declared.profiles[p] for p in ("default", "quick", "smoke")}
+        ranges = allowed(declared.config)
         for field in dataclasses.fields(declared.config):
             values = "  ".join(
                 f"{p}={getattr(config, field.name)!r}" for p, config in profiles.items()
             )
-            lines.append(f"  {field.name:<20} {values}")
+            rule = f"  ({ranges[field.name]})" if field.name in ranges else ""
+            lines.append(f"  {field.name:<20} {values}{rule}")
     return "\n".join(lines)
 
 
 def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted(f"signal {signum}")
+    raise Interrupted(signum)
 
 
 def _check_resume_flags(args: argparse.Namespace) -> None:
@@ -126,7 +146,9 @@ def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()
         print(list_experiments())
         return 0
     try:
-        if args.only:
+        if args.only is not None:
+            if not all(args.only):
+                raise UsageError(f"--only {','.join(args.only)}: an empty experiment name")
             unknown = [n for n in args.only if n not in declaration.declarations()]
             if unknown:
                 raise UsageError(
@@ -148,27 +170,59 @@ def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()
             )
     except (UsageError, ResultFormatError) as error:
         print(f"error: {error}", file=sys.stderr)
-        return 2
+        return EXIT_USAGE
+    except RunStopped as stopped:
+        print(f"error: nothing run: {stopped}", file=sys.stderr)
+        return EXIT_STOPPED
+    try:
+        with owning(run_dir):
+            return _run(run_dir, manifest, environment, configs, args, extra_devices)
+    except RunFolderBusy as busy:
+        print(f"error: {busy}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def _run(
+    run_dir: Path,
+    manifest: dict[str, Any],
+    environment: dict[str, Any],
+    configs: dict[str, Any],
+    args: argparse.Namespace,
+    extra_devices: Sequence[Device],
+) -> int:
     progress = Progress(enabled=not args.quiet)
     progress.done(f"run folder: {run_dir}")
     devices = [*available_devices(environment["cpu"]["model"] or "CPU"), *extra_devices]
     if len(devices) == 1:
         progress.done("no GPU found: measuring the CPU only (the report says so)")
     signal.signal(signal.SIGTERM, _on_sigterm)
+    resume = f"complete it with: python -m experiments --resume {run_dir}"
     try:
         execute(run_dir, manifest, environment, configs, devices, progress)
-    except (KeyboardInterrupt, Interrupted):
+    except (KeyboardInterrupt, Interrupted) as stop:
         print(
-            f"\ninterrupted: finished experiments are kept in {run_dir}; "
-            f"complete it with: python -m experiments --resume {run_dir}",
+            f"\ninterrupted: finished experiments are kept in {run_dir}; {resume}", file=sys.stderr
+        )
+        return EXIT_SIGTERM if isinstance(stop, Interrupted) else EXIT_SIGINT
+    except RunStopped as stopped:
+        print(
+            f"error: the run stopped: {stopped}; finished experiments are kept; {resume}",
             file=sys.stderr,
         )
-        return 130
+        return EXIT_STOPPED
+    except Exception as error:  # any other stop: execute() has marked the run incomplete
+        print(
+            f"error: the run stopped: {error_reason(error)}; finished experiments are kept; "
+            f"{resume}",
+            file=sys.stderr,
+        )
+        return EXIT_STOPPED
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
     results_root = run_dir.parent.parent
-    write_atomic(results_root / LAST_RUN_FILE, f"{run_dir}\n")
+    with contextlib.suppress(OSError):  # only a convenience for `render` without arguments
+        write_atomic(results_root / LAST_RUN_FILE, f"{run_dir}\n")
     print(f"results: {run_dir}")
     for path in sorted(run_dir.glob("*.json")):
         print(f"  {path}")
-    return 0
+    return EXIT_OK

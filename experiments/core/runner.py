@@ -9,10 +9,12 @@ the same profile, overrides and seed.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import os
 import re
+import shutil
 import subprocess
 import traceback
 import typing
@@ -27,6 +29,7 @@ from experiments.contract.format import (
     ENVIRONMENT_FILE,
     RUN_FILE,
     SCHEMA_VERSION,
+    dumps,
     read_document,
     shareable_path,
     write_document,
@@ -49,6 +52,15 @@ class UsageError(Exception):
 
 class Interrupted(Exception):
     """SIGTERM, turned into an exception so the run can be marked incomplete."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(f"signal {signum}")
+        self.signum = signum
+
+
+class RunStopped(Exception):
+    """The run could not go on (a full disk, a folder that became read-only): the run is
+    marked incomplete with this reason, and --resume finishes it once the cause is gone."""
 
 
 def utc_now() -> str:
@@ -189,7 +201,13 @@ def _shareable_command(command: str) -> str:
 
 def _new_run_dir(results: Path, label: str) -> tuple[Path, str]:
     base = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    (results / label).mkdir(parents=True, exist_ok=True)
+    for folder in (results, results / label):
+        if folder.exists() and not folder.is_dir():
+            raise UsageError(f"{folder}: is a file, not a folder for results")
+    try:
+        (results / label).mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise UsageError(f"{results / label}: cannot create ({error.strerror})") from None
     for attempt in range(1, 1000):
         run_id = base if attempt == 1 else f"{base}-{attempt}"
         try:
@@ -241,18 +259,23 @@ def execute(
     devices: list[Device],
     progress: Progress,
 ) -> dict[str, Any]:
-    """Run every experiment the manifest does not mark ok; keep the manifest current."""
+    """Run every experiment the manifest does not mark ok; keep the manifest current.
+
+    Whatever stops the run (Ctrl-C, SIGTERM, a write that fails, any other error) leaves
+    run.json marked incomplete with the reason, never "running", and every experiment
+    finished so far kept; an OSError becomes RunStopped with a one-line reason."""
     ctx = RunContext(progress=progress, physical_cores=environment["cpu"]["physical_cores"] or 1)
     manifest["status"] = "running"
     manifest["finished_utc"] = None
-    write_document(run_dir / RUN_FILE, manifest)
+    manifest.pop("reason", None)
     todo = [name for name in configs if manifest["experiments"][name]["status"] != "ok"]
     try:
+        write_document(run_dir / RUN_FILE, manifest)
         for position, name in enumerate(todo, start=1):
             progress.done(
                 f"[{position}/{len(todo)}] {name} on {', '.join(d.name for d in devices)}"
             )
-            document = _run_one(name, configs[name], devices, ctx)
+            document = _storable(_run_one(name, configs[name], devices, ctx))
             file_name = f"{name}.json"
             write_document(run_dir / file_name, document)
             manifest["experiments"][name] = {
@@ -265,16 +288,45 @@ def execute(
                 f"      {name}: {document['status']}"
                 + (f" ({document['reason']})" if document["reason"] else "")
             )
-    except (KeyboardInterrupt, Interrupted):
-        manifest["status"] = "incomplete"
+        probe.record_end(environment)
+        write_document(run_dir / ENVIRONMENT_FILE, environment)
+        manifest["status"] = "complete"
+        manifest["finished_utc"] = utc_now()
         write_document(run_dir / RUN_FILE, manifest)
+    except (KeyboardInterrupt, Interrupted) as stop:
+        _mark_incomplete(
+            run_dir,
+            manifest,
+            "interrupted" if isinstance(stop, KeyboardInterrupt) else f"stopped by {stop}",
+        )
         raise
-    probe.record_end(environment)
-    write_document(run_dir / ENVIRONMENT_FILE, environment)
-    manifest["status"] = "complete"
-    manifest["finished_utc"] = utc_now()
-    write_document(run_dir / RUN_FILE, manifest)
+    except OSError as error:
+        reason = f"{error.filename or run_dir}: {error.strerror or error}"
+        _mark_incomplete(run_dir, manifest, reason)
+        raise RunStopped(reason) from None
+    except BaseException as error:
+        _mark_incomplete(run_dir, manifest, error_reason(error))
+        raise
     return manifest
+
+
+def _storable(document: dict[str, Any]) -> dict[str, Any]:
+    """An experiment's result as it can be stored: one that cannot (a NaN that escaped an
+    experiment) is recorded as that experiment's failure, not the run's."""
+    try:
+        dumps(document)
+    except ValueError as error:
+        reason = f"result not storable: {error_reason(error)}"
+        return {**document, "status": "failed", "reason": reason, "data": None}
+    return document
+
+
+def _mark_incomplete(run_dir: Path, manifest: dict[str, Any], reason: str) -> None:
+    """Best effort: where even run.json cannot be written, the caller's message says why."""
+    manifest["status"] = "incomplete"
+    manifest["reason"] = reason
+    with contextlib.suppress(OSError):
+        write_document(run_dir / RUN_FILE, manifest)
 
 
 def _same_machine(stored: dict[str, Any], now: dict[str, Any]) -> bool:
@@ -326,17 +378,34 @@ def start_run(
             name: {"status": "pending", "reason": None, "file": None} for name in names
         },
     }
-    write_document(run_dir / ENVIRONMENT_FILE, environment)
-    write_document(run_dir / RUN_FILE, manifest)
+    try:
+        write_document(run_dir / ENVIRONMENT_FILE, environment)
+        write_document(run_dir / RUN_FILE, manifest)
+    except OSError as error:  # nothing of this run is worth keeping yet
+        shutil.rmtree(run_dir, ignore_errors=True)
+        raise RunStopped(f"{error.filename or run_dir}: {error.strerror or error}") from None
     return run_dir, manifest, environment, configs
 
 
 def prepare_resume(run_dir: Path) -> RunSetup:
-    """The run folder's own manifest, machine and settings, checked before anything runs."""
+    """The run folder's own manifest, machine and settings, checked before anything runs:
+    the same checks as a new run's, so a run.json that names an unknown profile or
+    experiment, or settings no longer allowed, stops with one line."""
+    if not run_dir.is_dir():
+        raise UsageError(f"{run_dir}: not a run folder (no such directory)")
     manifest = read_document(run_dir / RUN_FILE, "run")
     environment = read_document(run_dir / ENVIRONMENT_FILE, "environment")
     if manifest["status"] == "complete":
         raise UsageError(f"{run_dir}: this run is complete; nothing to resume")
+    if manifest["profile"] not in declaration.PROFILE_NAMES:
+        raise UsageError(
+            f"{run_dir / RUN_FILE}: profile {manifest['profile']!r} is not known to this tool"
+        )
+    unknown = [n for n in manifest["experiments"] if n not in declaration.declarations()]
+    if unknown:
+        raise UsageError(
+            f"{run_dir / RUN_FILE}: experiment(s) {', '.join(unknown)} not known to this tool"
+        )
     if not _same_machine(environment, probe.probe()):
         raise UsageError(f"{run_dir}: was started on another machine; resume it there")
     configs = build_configs(

@@ -19,15 +19,59 @@ from __future__ import annotations
 import gzip
 import pickle
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
-from experiments.workloads.data import Split
+if TYPE_CHECKING:  # the loaders import torch when called; the header check needs none
+    from experiments.workloads.data import Split
 
 
 class DatasetNotFound(Exception):
     """The folder does not hold the data set; the message says which file is missing."""
+
+
+def _mnist_root(folder: Path) -> Path:
+    return folder / "MNIST" / "raw" if (folder / "MNIST" / "raw").is_dir() else folder
+
+
+def _cifar_root(folder: Path) -> Path:
+    return folder / "cifar-10-batches-py" if (folder / "cifar-10-batches-py").is_dir() else folder
+
+
+def training_samples(kind: str, folder: Path) -> int:
+    """How many training samples a local copy holds, read from the files' headers (no torch,
+    nothing decoded): what a setting check needs before a run starts. DatasetNotFound names
+    the missing or broken file."""
+    if kind == "mnist_files":
+        root = _mnist_root(folder)
+        for name in ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"):
+            _header(root, name)  # both must be there and readable
+        header = _header(root, "train-images-idx3-ubyte")
+        return int.from_bytes(header[4:8], "big")
+    if kind == "cifar10_files":
+        root = _cifar_root(folder)
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            if not (root / name).is_file():
+                raise DatasetNotFound(f"{root}: no {name}")
+        return sum(len(_cifar_batch(root, f"data_batch_{i}")[1]) for i in range(1, 6))
+    raise ValueError(f"no reader for {kind!r}")
+
+
+def _header(folder: Path, name: str) -> bytes:
+    """The first 16 bytes of an IDX file (magic, then sizes), gzipped or not."""
+    for candidate in (folder / name, folder / f"{name}.gz"):
+        if candidate.is_file():
+            opener = gzip.open if candidate.suffix == ".gz" else open
+            try:
+                with opener(candidate, "rb") as handle:
+                    header = bytes(handle.read(16))
+            except OSError as error:
+                raise DatasetNotFound(f"{candidate}: cannot read ({error})") from None
+            if len(header) < 8 or header[:3] != b"\x00\x00\x08":
+                raise DatasetNotFound(f"{candidate}: not an unsigned-byte IDX file")
+            return header
+    raise DatasetNotFound(f"{folder}: no {name} (or {name}.gz)")
 
 
 def _open(folder: Path, name: str) -> bytes:
@@ -51,7 +95,11 @@ def _idx(data: bytes, name: str) -> np.ndarray:
 
 
 def load_mnist(folder: Path) -> Split:
-    root = folder / "MNIST" / "raw" if (folder / "MNIST" / "raw").is_dir() else folder
+    import torch
+
+    from experiments.workloads.data import Split
+
+    root = _mnist_root(folder)
     parts = {}
     for split, prefix in (("train", "train"), ("test", "t10k")):
         images = _idx(_open(root, f"{prefix}-images-idx3-ubyte"), f"{prefix}-images")
@@ -78,7 +126,11 @@ def _cifar_batch(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 def load_cifar10(folder: Path) -> Split:
-    root = folder / "cifar-10-batches-py" if (folder / "cifar-10-batches-py").is_dir() else folder
+    import torch
+
+    from experiments.workloads.data import Split
+
+    root = _cifar_root(folder)
     train = [_cifar_batch(root, f"data_batch_{i}") for i in range(1, 6)]
     test_x, test_y = _cifar_batch(root, "test_batch")
     x = np.concatenate([b[0] for b in train])

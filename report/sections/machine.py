@@ -58,9 +58,22 @@ def tier_text(gpu: dict[str, Any]) -> str:
     return _("; ").join(parts)
 
 
+# What a GPU entry may lack (a GPU seen by NVML only, or an older file): shown as "—".
+GPU_DEFAULTS: dict[str, Any] = {
+    "index": None,
+    "compute_capability": None,
+    "architecture": None,
+    "tensor_cores": {"fp16": None, "bf16": None, "tf32": None},
+    "sm_count": None,
+    "power_limit_w": None,
+    "pcie_generation": None,
+}
+
+
 def _gpu_view(gpu: dict[str, Any]) -> dict[str, Any]:
     start, end = gpu.get("start") or {}, gpu.get("end") or {}
     return {
+        **GPU_DEFAULTS,
         **gpu,
         "tier_text": tier_text(gpu),
         "temperature_start": start.get("temperature_c"),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric, device_metrics
+from experiments.contract.settings import SEED, Settings, setting
 from experiments.contract.shapes import (
     DATA_SOURCE_SPEC,
     FIT_SPEC,
@@ -14,47 +15,73 @@ from experiments.contract.shapes import (
     OPT_INT,
     OPT_NUMBER,
     SUMMARY_SPEC,
+    TIMINGS,
+    NonEmpty,
     device_entry,
 )
-from experiments.workloads.catalog import MODELS, OPTIMIZERS, check_names
+from experiments.workloads.catalog import MODELS, OPTIMIZERS, REAL_DATA
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0  # weights and synthetic data
-    model: str = "mnist_mlp"  # a network of the catalogue (synthetic data of its exact shape)
-    optimizer: str = "sgd"  # sgd, sgd_momentum or adam
-    start: int = 16  # the notes: start at 16 and double
-    max_batch: int = 4096  # the largest batch size timed
-    samples_per_epoch: int = 16_384  # synthetic samples in one timed epoch
-    warmup: int = 1  # discarded epochs per batch size and device
-    repeats: int = 3  # timed epochs per batch size and device, interleaved
-    threads: int = 0  # torch threads on the CPU; 0 = all physical cores
-    memory_budget_bytes: int = 0  # 0 = budget_share × RAM available at the start (CPU)
-    budget_share: float = 0.5  # share of available RAM a CPU run may plan to use
-    recommend_share: float = 0.8  # the notes: use about 0.8 × the largest batch that fits
-    memory_fraction: float = 1.0  # GPU: torch.cuda.set_per_process_memory_fraction for the search
-    confirm_cap: int = 65_536  # CPU: never allocate a larger batch to confirm the prediction
-    search_ceiling: int = 1 << 22  # GPU: stop doubling here even if nothing ran out
-    lr: float = 0.01  # SGD learning rate for the timing runs
-    quality_batches: tuple[int, ...] = (1, 4, 16, 64, 256, 1024)  # batch sizes trained on digits
-    quality_epochs: int = 20  # sample budget = this × training rows, for every batch size
-    quality_lr: float = 0.05  # SGD learning rate on digits, the same for every batch size
+class Config(Settings):
+    seed: int = setting(0, **SEED)  # weights and synthetic data
+    # a network of the catalogue (synthetic data of its exact shape)
+    model: str = setting("mnist_mlp", choices=MODELS)
+    optimizer: str = setting("sgd", choices=OPTIMIZERS)  # sgd, sgd_momentum or adam
+    start: int = setting(16, low=1, high=1 << 20)  # the notes: start at 16 and double
+    max_batch: int = setting(4096, low=2, high=1 << 22)  # the largest batch size timed
+    samples_per_epoch: int = setting(16_384, low=1, high=1 << 24)  # samples in one timed epoch
+    warmup: int = setting(1, low=1, high=100)  # discarded epochs per batch size and device
+    repeats: int = setting(3, low=1, high=1000)  # timed epochs per batch size and device
+    threads: int = setting(0, low=0, high=1024)  # torch threads on the CPU; 0 = physical cores
+    # 0 = budget_share × RAM available at the start (CPU)
+    memory_budget_bytes: int = setting(0, low=0)
+    budget_share: float = setting(0.5, low=0, low_open=True, high=1)  # share of available RAM
+    recommend_share: float = setting(0.8, low=0, low_open=True, high=1)  # the notes' 0.8 ×
+    # GPU: torch.cuda.set_per_process_memory_fraction for the search
+    memory_fraction: float = setting(1.0, low=0, low_open=True, high=1)
+    confirm_cap: int = setting(65_536, low=1)  # CPU: never allocate more just to confirm
+    search_ceiling: int = setting(1 << 22, low=1)  # GPU: stop doubling here
+    lr: float = setting(0.01, low=0, low_open=True, high=10)  # SGD learning rate for timing
+    # batch sizes trained on digits (1,437 training rows)
+    quality_batches: tuple[int, ...] = setting((1, 4, 16, 64, 256, 1024), low=1, high=1437)
+    quality_epochs: int = setting(20, low=1, high=1000)  # sample budget = this × rows
+    quality_lr: float = setting(0.05, low=0, low_open=True, high=10)  # SGD lr on digits
     data_dir: str = ""  # a local copy of MNIST / CIFAR-10 to time on (experiments.workloads.files)
 
-    def __post_init__(self) -> None:
-        check_names("model", [self.model], MODELS)
-        check_names("optimizer", [self.optimizer], OPTIMIZERS)
-        if self.start < 1 or self.max_batch < self.start * 2:
-            raise ValueError("need start >= 1 and max_batch >= 2 × start (at least two sizes)")
+    def check(self) -> None:
+        if self.max_batch < self.start * 2:
+            raise ValueError(
+                f"max_batch ({self.max_batch}) must be at least twice start ({self.start}): "
+                "at least two batch sizes are timed"
+            )
         if self.samples_per_epoch < self.max_batch:
-            raise ValueError("samples_per_epoch must hold at least one batch of max_batch")
-        if not 0 < self.budget_share <= 1 or not 0 < self.recommend_share <= 1:
-            raise ValueError("budget_share and recommend_share must be in (0, 1]")
-        if not 0 < self.memory_fraction <= 1:
-            raise ValueError("memory_fraction must be in (0, 1]")
-        if not self.quality_batches or min(self.quality_batches) < 1 or self.quality_epochs < 1:
-            raise ValueError("quality_batches and quality_epochs must be positive")
+            raise ValueError(
+                f"samples_per_epoch ({self.samples_per_epoch}) must hold at least one batch "
+                f"of max_batch ({self.max_batch})"
+            )
+        if self.data_dir:
+            samples = local_samples(self.model, self.data_dir)
+            if samples < self.samples_per_epoch:
+                raise ValueError(
+                    f"data_dir {self.data_dir!r} holds {samples} training samples, fewer than "
+                    f"one epoch (samples_per_epoch = {self.samples_per_epoch})"
+                )
+
+
+def local_samples(model: str, data_dir: str) -> int:
+    """Training samples of the user's local copy of `model`'s data set (ValueError if none)."""
+    from pathlib import Path
+
+    from experiments.workloads import files
+
+    kind = REAL_DATA.get(model)
+    if kind is None:
+        raise ValueError(f"data_dir is set but {model} has no real data set")
+    try:
+        return files.training_samples(kind, Path(data_dir).expanduser())
+    except files.DatasetNotFound as error:
+        raise ValueError(f"data_dir: {error}") from None
 
 
 DATA_SPEC = {
@@ -63,42 +90,48 @@ DATA_SPEC = {
     "samples_per_epoch": int,
     "data_source": DATA_SOURCE_SPEC,
     "threads": int,
-    "per_device": [
-        device_entry(
-            points=[
-                {
-                    "batch": int,
-                    "steps": int,
-                    "warmup_s": [NUMBER],
-                    "epoch_s": [NUMBER],
-                    "summary": SUMMARY_SPEC,
-                    "samples_per_s": NUMBER,
-                    "peak_bytes": int,
-                }
-            ],
-            memory_fit=FIT_SPEC,
-            limit={
-                "method": str,
-                "budget_bytes": OPT_INT,
-                "memory_fraction": OPT_NUMBER,
-                "largest_batch": OPT_INT,
-                "reached_ceiling": bool,
-                "search": [{"batch": int, "fits": bool}],
-                "leaked_bytes": OPT_INT,
-                "predicted_largest_batch": OPT_INT,
-                "recommended_batch": OPT_INT,
-                "confirmed_batch": OPT_INT,
-                "confirmed_peak_bytes": OPT_INT,
-                "predicted_peak_bytes": OPT_INT,
-            },
-        )
-    ],
+    "per_device": NonEmpty(
+        [
+            device_entry(
+                points=NonEmpty(
+                    [
+                        {
+                            "batch": int,
+                            "steps": int,
+                            "warmup_s": TIMINGS,
+                            "epoch_s": TIMINGS,
+                            "summary": SUMMARY_SPEC,
+                            "samples_per_s": NUMBER,
+                            "peak_bytes": int,
+                        }
+                    ]
+                ),
+                memory_fit=FIT_SPEC,
+                limit={
+                    "method": str,
+                    "budget_bytes": OPT_INT,
+                    "memory_fraction": OPT_NUMBER,
+                    "largest_batch": OPT_INT,
+                    "reached_ceiling": bool,
+                    "search": [{"batch": int, "fits": bool}],
+                    "leaked_bytes": OPT_INT,
+                    "predicted_largest_batch": OPT_INT,
+                    "recommended_batch": OPT_INT,
+                    "confirmed_batch": OPT_INT,
+                    "confirmed_peak_bytes": OPT_INT,
+                    "predicted_peak_bytes": OPT_INT,
+                },
+            )
+        ]
+    ),
     "quality": {
         "dataset": {"name": str, "train_rows": int, "test_rows": int},
         "widths": [int],
         "sample_budget": int,
         "lr": NUMBER,
-        "points": [{"batch": int, "steps": int, "test_loss": OPT_NUMBER, "test_accuracy": NUMBER}],
+        "points": NonEmpty(
+            [{"batch": int, "steps": int, "test_loss": OPT_NUMBER, "test_accuracy": NUMBER}]
+        ),
     },
 }
 

@@ -7,37 +7,40 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric, device_metrics
-from experiments.contract.shapes import NUMBER, OPT_NUMBER, SUMMARY_SPEC, device_entry
+from experiments.contract.settings import SEED, Settings, setting
+from experiments.contract.shapes import (
+    NUMBER,
+    OPT_NUMBER,
+    SUMMARY_SPEC,
+    TIMINGS,
+    NonEmpty,
+    device_entry,
+)
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0  # seeds torch/NumPy/random before every repeat: same start weights everywhere
-    epochs: int = 20_000  # the notes' 20 000 full-batch epochs
-    lr: float = 0.01  # the notes' SGD learning rate
-    hidden: int = 10  # Linear(4, hidden) -> ReLU -> Linear(hidden, 3)
-    split_seed: int = 42  # train_test_split(random_state=42), as in the notes
-    test_size: float = 0.2  # the notes' 80/20 split
-    warmup: int = 1  # discarded first runs per device (lazy imports, allocator, caches)
-    repeats: int = 5  # measured runs per device, interleaved across devices
-    threads: int = 1  # torch intra-op threads for the Iris loop; more only adds sync cost
-    curve_every: int = 10  # keep every k-th epoch's loss in the file (all epochs are hashed)
-    crossover_sizes: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024)  # batch = width
-    crossover_steps: int = 20  # training steps timed per size and repeat
-    crossover_repeats: int = 3  # measured runs per size and device
-    crossover_threads: int = 0  # threads for the sweep; 0 = all physical cores (fair to the CPU)
+class Config(Settings):
+    # seeds torch/NumPy/random before every repeat: same start weights everywhere
+    seed: int = setting(0, **SEED)
+    epochs: int = setting(20_000, low=1, high=10_000_000)  # the notes' 20 000 full-batch epochs
+    lr: float = setting(0.01, low=0, low_open=True, high=10)  # the notes' SGD learning rate
+    hidden: int = setting(10, low=1, high=4096)  # Linear(4, hidden) -> ReLU -> Linear(hidden, 3)
+    split_seed: int = setting(42, **SEED)  # train_test_split(random_state=42), as in the notes
+    test_size: float = setting(0.2, low=0.05, high=0.95)  # the notes' 80/20 split
+    warmup: int = setting(1, low=1, high=100)  # discarded first runs per device
+    repeats: int = setting(5, low=1, high=1000)  # measured runs per device, interleaved
+    threads: int = setting(1, low=1, high=1024)  # torch threads for the Iris loop
+    curve_every: int = setting(10, low=1)  # keep every k-th epoch's loss (all are hashed)
+    crossover_sizes: tuple[int, ...] = setting(  # batch = width
+        (16, 32, 64, 128, 256, 512, 1024), low=1, high=8192
+    )
+    crossover_steps: int = setting(20, low=1, high=100_000)  # steps timed per size and repeat
+    crossover_repeats: int = setting(3, low=1, high=1000)  # measured runs per size and device
+    crossover_threads: int = setting(0, low=0, high=1024)  # 0 = all physical cores
 
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.repeats < 1 or self.warmup < 1:
-            raise ValueError("epochs, repeats and warmup must each be at least 1")
-        if self.curve_every < 1 or self.epochs % self.curve_every:
+    def check(self) -> None:
+        if self.epochs % self.curve_every:
             raise ValueError(f"curve_every ({self.curve_every}) must divide epochs ({self.epochs})")
-        if not self.crossover_sizes or min(self.crossover_sizes) < 1:
-            raise ValueError("crossover_sizes must be positive sizes")
-        if self.crossover_steps < 1 or self.crossover_repeats < 1:
-            raise ValueError("crossover_steps and crossover_repeats must each be at least 1")
-        if self.threads < 1 or self.crossover_threads < 0:
-            raise ValueError("threads must be at least 1 and crossover_threads at least 0")
 
 
 DATA_SPEC = {
@@ -47,37 +50,43 @@ DATA_SPEC = {
         "epochs": int,
         "threads": int,
         "flops_per_epoch": int,
-        "per_device": [
-            device_entry(
-                warmup_s=[NUMBER],
-                times_s=[NUMBER],
-                summary=SUMMARY_SPEC,
-                final_loss=OPT_NUMBER,
-                test_accuracy=NUMBER,
-                curve_every=int,
-                curve=[OPT_NUMBER],
-                curve_sha256=[str],
-                curves_identical=bool,
-            )
-        ],
+        "per_device": NonEmpty(
+            [
+                device_entry(
+                    warmup_s=TIMINGS,
+                    times_s=TIMINGS,
+                    summary=SUMMARY_SPEC,
+                    final_loss=OPT_NUMBER,
+                    test_accuracy=NUMBER,
+                    curve_every=int,
+                    curve=NonEmpty([OPT_NUMBER]),
+                    curve_sha256=NonEmpty([str]),
+                    curves_identical=bool,
+                )
+            ]
+        ),
     },
     "crossover": {
         "threads": int,
         "steps": int,
-        "per_device": [
-            device_entry(
-                points=[
-                    {
-                        "size": int,
-                        "flops_per_step": int,
-                        "warmup_step_s": [NUMBER],
-                        "step_s": [NUMBER],
-                        "summary": SUMMARY_SPEC,
-                    }
-                ],
-                crossover_size=(int, None),
-            )
-        ],
+        "per_device": NonEmpty(
+            [
+                device_entry(
+                    points=NonEmpty(
+                        [
+                            {
+                                "size": int,
+                                "flops_per_step": int,
+                                "warmup_step_s": TIMINGS,
+                                "step_s": TIMINGS,
+                                "summary": SUMMARY_SPEC,
+                            }
+                        ]
+                    ),
+                    crossover_size=(int, None),
+                )
+            ]
+        ),
     },
 }
 

@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric, device_metrics
+from experiments.contract.settings import SEED, Settings, setting
 from experiments.contract.shapes import (
     FIT_SPEC,
     NUMBER,
     OPT_NUMBER,
     SUMMARY_SPEC,
+    TIMINGS,
+    NonEmpty,
     Nullable,
     device_entry,
 )
@@ -20,22 +23,20 @@ NOTES_INTERVALS = (100, 200, 1000, 2000)
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0  # seeds every repeat: same start weights for every interval and device
-    epochs: int = 20_000  # the notes' 20 000 full-batch epochs
-    intervals: tuple[int, ...] = (1, 10, 100, 200, 1000, 2000)  # record every k epochs
+class Config(Settings):
+    seed: int = setting(0, **SEED)  # seeds every repeat: same start weights everywhere
+    epochs: int = setting(20_000, low=1, high=10_000_000)  # the notes' 20 000 epochs
+    intervals: tuple[int, ...] = setting((1, 10, 100, 200, 1000, 2000), low=1)  # every k epochs
     read_once: bool = True  # also time the loop with no .item() inside (read once at the end)
-    lr: float = 0.01  # the notes' SGD learning rate
-    hidden: int = 10  # the notes' 4-10-3 network
-    warmup: int = 1  # discarded first runs per interval and device
-    repeats: int = 3  # timed runs per interval and device, all interleaved
-    threads: int = 1  # torch intra-op threads on the CPU
+    lr: float = setting(0.01, low=0, low_open=True, high=10)  # the notes' SGD learning rate
+    hidden: int = setting(10, low=1, high=4096)  # the notes' 4-10-3 network
+    warmup: int = setting(1, low=1, high=100)  # discarded first runs per interval and device
+    repeats: int = setting(3, low=1, high=1000)  # timed runs per interval and device
+    threads: int = setting(1, low=1, high=1024)  # torch intra-op threads on the CPU
 
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.repeats < 1 or self.warmup < 1 or self.threads < 1:
-            raise ValueError("epochs, repeats, warmup and threads must each be at least 1")
-        if len(set(self.intervals)) < 2 or min(self.intervals) < 1:
-            raise ValueError("intervals needs at least two different positive intervals")
+    def check(self) -> None:
+        if len(set(self.intervals)) < 2:
+            raise ValueError("intervals needs at least two different intervals")
         if max(self.intervals) > self.epochs:
             raise ValueError(f"an interval longer than epochs ({self.epochs}) records nothing")
 
@@ -43,34 +44,38 @@ class Config:
 DATA_SPEC = {
     "epochs": int,
     "threads": int,
-    "per_device": [
-        device_entry(
-            variants=[
-                {
-                    "every": (int, None),
-                    "records": int,
-                    "warmup_s": [NUMBER],
-                    "times_s": [NUMBER],
-                    "summary": SUMMARY_SPEC,
-                    "final_loss": OPT_NUMBER,
-                }
-            ],
-            fit=Nullable(FIT_SPEC),
-            notes_intervals=Nullable(
-                {
-                    "intervals": [int],
-                    "median_spread_s": NUMBER,
-                    "pooled_sd_s": NUMBER,
-                    # which rule decided exceeds_noise: "kruskal_wallis" (p below alpha) or,
-                    # in files from before that test, "spread_over_2sd"
-                    "rule": str,
-                    "p_value?": NUMBER,
-                    "alpha?": NUMBER,
-                    "exceeds_noise": bool,
-                }
-            ),
-        )
-    ],
+    "per_device": NonEmpty(
+        [
+            device_entry(
+                variants=NonEmpty(
+                    [
+                        {
+                            "every": (int, None),
+                            "records": int,
+                            "warmup_s": TIMINGS,
+                            "times_s": TIMINGS,
+                            "summary": SUMMARY_SPEC,
+                            "final_loss": OPT_NUMBER,
+                        }
+                    ]
+                ),
+                fit=Nullable(FIT_SPEC),
+                notes_intervals=Nullable(
+                    {
+                        "intervals": [int],
+                        "median_spread_s": NUMBER,
+                        "pooled_sd_s": NUMBER,
+                        # which rule decided exceeds_noise: "kruskal_wallis" (p below alpha) or,
+                        # in files from before that test, "spread_over_2sd"
+                        "rule": str,
+                        "p_value?": NUMBER,
+                        "alpha?": NUMBER,
+                        "exceeds_noise": bool,
+                    }
+                ),
+            )
+        ]
+    ),
 }
 
 

@@ -7,8 +7,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric
-from experiments.contract.shapes import Nullable, device_entry
-from experiments.workloads.catalog import OPTIMIZERS, check_names
+from experiments.contract.settings import SEED, Settings, setting
+from experiments.contract.shapes import (
+    NonEmpty,
+    Nullable,
+    device_entry,
+)
+from experiments.workloads.catalog import OPTIMIZERS
 
 # The notes' MNIST and CIFAR-10 MLPs (003), and the Iris MLP (000, 001).
 MODELS = ("mnist_mlp", "cifar10_mlp", "iris_mlp")
@@ -18,40 +23,38 @@ BUCKET_BYTES = {bucket: int for bucket in BUCKETS}
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0  # model weights and synthetic data
-    models: tuple[str, ...] = MODELS
-    optimizers: tuple[str, ...] = OPTIMIZERS  # sgd, sgd_momentum, adam
-    batch_sizes: tuple[int, ...] = (64, 256)  # samples per step
+class Config(Settings):
+    seed: int = setting(0, **SEED)  # model weights and synthetic data
+    models: tuple[str, ...] = setting(MODELS, choices=MODELS)
+    optimizers: tuple[str, ...] = setting(OPTIMIZERS, choices=OPTIMIZERS)
+    batch_sizes: tuple[int, ...] = setting((64, 256), low=1, high=1_000_000)  # samples per step
     autocast: bool = True  # also measure under autocast (bf16 on CPU, fp16 on GPUs)
-    lr: float = 0.01  # any value: memory does not depend on it
-
-    def __post_init__(self) -> None:
-        check_names("models", self.models, MODELS)
-        check_names("optimizers", self.optimizers, OPTIMIZERS)
-        if not self.batch_sizes or min(self.batch_sizes) < 1:
-            raise ValueError("batch_sizes must be positive")
+    lr: float = setting(0.01, low=0, low_open=True, high=10)  # memory does not depend on it
 
 
 DATA_SPEC = {
     "buckets": [str],
-    "per_device": [
-        device_entry(
-            entries=[
-                {
-                    "model": str,
-                    "parameter_count": int,
-                    "optimizer": str,
-                    "batch": int,
-                    "precision": str,
-                    "measured": BUCKET_BYTES,
-                    "predicted": BUCKET_BYTES,
-                    "match": bool,
-                    "allocator": Nullable({"peak_bytes": int, "unexplained_bytes": int}),
-                }
-            ]
-        )
-    ],
+    "per_device": NonEmpty(
+        [
+            device_entry(
+                entries=NonEmpty(
+                    [
+                        {
+                            "model": str,
+                            "parameter_count": int,
+                            "optimizer": str,
+                            "batch": int,
+                            "precision": str,
+                            "measured": BUCKET_BYTES,
+                            "predicted": BUCKET_BYTES,
+                            "match": bool,
+                            "allocator": Nullable({"peak_bytes": int, "unexplained_bytes": int}),
+                        }
+                    ]
+                )
+            )
+        ]
+    ),
 }
 
 

@@ -7,17 +7,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric, device_metrics
+from experiments.contract.settings import SEED, Settings, setting
 from experiments.contract.shapes import (
     DATA_SOURCE_SPEC,
     NUMBER,
     OPT_INT,
     OPT_NUMBER,
+    POSITIVE,
     REASON_SPEC,
     SUMMARY_SPEC,
+    NonEmpty,
     Nullable,
     device_entry,
 )
-from experiments.workloads.catalog import MODELS, check_names
+from experiments.workloads.catalog import MODELS
 
 MODES = ("fp32", "fp16", "bf16")
 
@@ -44,61 +47,78 @@ assert all(w.model in MODELS for w in WORKLOADS.values())
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0  # weights, data and batch order
-    workloads: tuple[str, ...] = tuple(WORKLOADS)
-    modes: tuple[str, ...] = MODES
-    steps: tuple[int, ...] = (400, 10, 1000, 900)  # training steps per workload, in order
-    warmup: int = 1  # discarded runs per workload, mode and device
-    repeats: int = 3  # timed runs per workload, mode and device, interleaved
-    threads: int = 0  # torch threads on the CPU; 0 = all physical cores
-    init_scale: float = 65536.0  # GradScaler's starting scale (its default, 2**16)
-    max_case_seconds: float = 60.0  # skip a mode whose runs would take longer (emulated fp16)
+class Config(Settings):
+    seed: int = setting(0, **SEED)  # weights, data and batch order
+    workloads: tuple[str, ...] = setting(tuple(WORKLOADS), choices=tuple(WORKLOADS))
+    modes: tuple[str, ...] = setting(MODES, choices=MODES)
+    # training steps per workload, in order
+    steps: tuple[int, ...] = setting((400, 10, 1000, 900), low=1, high=1_000_000)
+    warmup: int = setting(1, low=1, high=100)  # discarded runs per workload, mode and device
+    repeats: int = setting(3, low=1, high=1000)  # timed runs per workload, mode and device
+    threads: int = setting(0, low=0, high=1024)  # torch threads on the CPU; 0 = physical cores
+    # GradScaler's starting scale (its default, 2**16)
+    init_scale: float = setting(65536.0, low=0, low_open=True, high=2.0**127)
+    # skip a mode whose runs would take longer (emulated fp16)
+    max_case_seconds: float = setting(60.0, low=0, low_open=True, high=86_400)
     data_dir: str = ""  # a local MNIST copy for notes_mnist (experiments.workloads.files)
 
-    def __post_init__(self) -> None:
-        check_names("workloads", self.workloads, WORKLOADS)
-        check_names("modes", self.modes, MODES)
+    def check(self) -> None:
         if "fp32" not in self.modes:
             raise ValueError("modes must include fp32: every other mode is compared with it")
-        if len(self.steps) != len(self.workloads) or min(self.steps) < 1:
-            raise ValueError("steps needs one positive count per workload")
-        if self.repeats < 1 or self.warmup < 1 or self.init_scale <= 0:
-            raise ValueError("repeats and warmup must be >= 1, init_scale > 0")
+        if len(self.steps) != len(self.workloads):
+            raise ValueError(
+                f"steps needs one count per workload: {len(self.workloads)} workloads, "
+                f"{len(self.steps)} counts"
+            )
+        if self.data_dir:
+            from pathlib import Path
+
+            from experiments.workloads import files
+
+            try:
+                files.training_samples("mnist_files", Path(self.data_dir).expanduser())
+            except files.DatasetNotFound as error:
+                raise ValueError(f"data_dir: {error}") from None
 
 
 DATA_SPEC = {
     "init_scale": NUMBER,
-    "per_device": [
-        device_entry(
-            workloads=[
-                {
-                    "workload": str,
-                    "data_source": DATA_SOURCE_SPEC,
-                    "steps": int,
-                    "batch": int,
-                    "modes": [
+    "per_device": NonEmpty(
+        [
+            device_entry(
+                workloads=NonEmpty(
+                    [
                         {
-                            "mode": str,
-                            "unsupported": Nullable(REASON_SPEC),
-                            "scaler_used": bool,
-                            "warmup_s": [NUMBER],
-                            "step_s": [NUMBER],
-                            "summary": SUMMARY_SPEC,
-                            "memory": Nullable({"*": int}),
-                            "final_loss": OPT_NUMBER,
-                            "accuracy": OPT_NUMBER,
-                            "max_parameter_difference": OPT_NUMBER,
-                            "max_loss_difference": OPT_NUMBER,
-                            "skipped_steps": OPT_INT,
-                            "final_scale": OPT_NUMBER,
-                            "nonfinite_losses": OPT_INT,
+                            "workload": str,
+                            "data_source": DATA_SOURCE_SPEC,
+                            "steps": int,
+                            "batch": int,
+                            "modes": NonEmpty(
+                                [
+                                    {
+                                        "mode": str,
+                                        "unsupported": Nullable(REASON_SPEC),
+                                        "scaler_used": bool,
+                                        "warmup_s": [POSITIVE],
+                                        "step_s": [POSITIVE],
+                                        "summary": SUMMARY_SPEC,
+                                        "memory": Nullable({"*": int}),
+                                        "final_loss": OPT_NUMBER,
+                                        "accuracy": OPT_NUMBER,
+                                        "max_parameter_difference": OPT_NUMBER,
+                                        "max_loss_difference": OPT_NUMBER,
+                                        "skipped_steps": OPT_INT,
+                                        "final_scale": OPT_NUMBER,
+                                        "nonfinite_losses": OPT_INT,
+                                    }
+                                ]
+                            ),
                         }
-                    ],
-                }
-            ]
-        )
-    ],
+                    ]
+                )
+            )
+        ]
+    ),
 }
 
 

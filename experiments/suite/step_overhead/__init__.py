@@ -7,11 +7,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric, device_metrics
+from experiments.contract.settings import SEED, Settings, setting
 from experiments.contract.shapes import (
     NUMBER,
     OPT_NUMBER,
+    POSITIVE,
     REASON_SPEC,
     SUMMARY_SPEC,
+    NonEmpty,
     Nullable,
     device_entry,
 )
@@ -30,29 +33,25 @@ VARIANTS = (
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0  # every variant starts from the same weights
-    steps: int = 2000  # training steps per timed repeat
-    lr: float = 0.01  # the notes' SGD learning rate
-    hidden: int = 10  # the notes' 4-10-3 network
-    warmup: int = 1  # discarded runs per variant and device (after a first-call probe)
-    repeats: int = 5  # timed runs per variant and device, interleaved
-    threads: int = 1  # torch intra-op threads on the CPU
-    variants: tuple[str, ...] = VARIANTS  # which ways of doing the step to time
-    compile_backend: str = "inductor"  # torch.compile backend; "eager" captures without codegen
-    loss_tolerance: float = 1e-5  # |final loss - notes' final loss| allowed
-    param_tolerance: float = 1e-5  # largest |parameter - notes' parameter| allowed
-    profile_steps: int = 20  # steps run under torch.profiler to count operations
-    peak_size: int = 1024  # n for the n×n float32 matmul that measures peak FLOP/s
+class Config(Settings):
+    seed: int = setting(0, **SEED)  # every variant starts from the same weights
+    steps: int = setting(2000, low=1, high=10_000_000)  # training steps per timed repeat
+    lr: float = setting(0.01, low=0, low_open=True, high=10)  # the notes' SGD learning rate
+    hidden: int = setting(10, low=1, high=4096)  # the notes' 4-10-3 network
+    warmup: int = setting(1, low=1, high=100)  # discarded runs per variant and device
+    repeats: int = setting(5, low=1, high=1000)  # timed runs per variant and device
+    threads: int = setting(1, low=1, high=1024)  # torch intra-op threads on the CPU
+    variants: tuple[str, ...] = setting(VARIANTS, choices=VARIANTS)  # ways of doing the step
+    # torch.compile backend; "eager" captures without codegen
+    compile_backend: str = setting("inductor", choices=("inductor", "aot_eager", "eager"))
+    loss_tolerance: float = setting(1e-5, low=0, high=1)  # |final loss - notes' loss| allowed
+    param_tolerance: float = setting(1e-5, low=0, high=1)  # largest |Δ parameter| allowed
+    profile_steps: int = setting(20, low=1, high=10_000)  # steps counted under torch.profiler
+    peak_size: int = setting(1024, low=1, high=16_384)  # n of the n×n matmul for peak FLOP/s
 
-    def __post_init__(self) -> None:
-        unknown = [v for v in self.variants if v not in VARIANTS]
-        if unknown:
-            raise ValueError(f"unknown variants {unknown}; known: {list(VARIANTS)}")
+    def check(self) -> None:
         if "notes" not in self.variants:
             raise ValueError("variants must include 'notes': every other one is checked against it")
-        if min(self.steps, self.repeats, self.warmup, self.threads, self.profile_steps) < 1:
-            raise ValueError("steps, repeats, warmup, threads and profile_steps must be >= 1")
 
 
 DATA_SPEC = {
@@ -60,29 +59,33 @@ DATA_SPEC = {
     "threads": int,
     "flops_per_step": int,
     "hooks": {"model_call_runs_hook": bool, "forward_runs_hook": bool},
-    "per_device": [
-        device_entry(
-            peak_flops=NUMBER,
-            floor_step_s=NUMBER,
-            variants=[
-                {
-                    "variant": str,
-                    "unsupported": Nullable(REASON_SPEC),
-                    "first_call_s": OPT_NUMBER,
-                    "warmup_s": [NUMBER],
-                    "step_s": [NUMBER],
-                    "summary": SUMMARY_SPEC,
-                    "final_loss": OPT_NUMBER,
-                    "loss_difference": OPT_NUMBER,
-                    "max_parameter_difference": OPT_NUMBER,
-                    "equivalent": (bool, None),
-                    "ops_per_step": OPT_NUMBER,
-                    "kernels_per_step": OPT_NUMBER,
-                    "syncs_per_step": OPT_NUMBER,
-                }
-            ],
-        )
-    ],
+    "per_device": NonEmpty(
+        [
+            device_entry(
+                peak_flops=NUMBER,
+                floor_step_s=NUMBER,
+                variants=NonEmpty(
+                    [
+                        {
+                            "variant": str,
+                            "unsupported": Nullable(REASON_SPEC),
+                            "first_call_s": OPT_NUMBER,
+                            "warmup_s": [POSITIVE],
+                            "step_s": [POSITIVE],
+                            "summary": SUMMARY_SPEC,
+                            "final_loss": OPT_NUMBER,
+                            "loss_difference": OPT_NUMBER,
+                            "max_parameter_difference": OPT_NUMBER,
+                            "equivalent": (bool, None),
+                            "ops_per_step": OPT_NUMBER,
+                            "kernels_per_step": OPT_NUMBER,
+                            "syncs_per_step": OPT_NUMBER,
+                        }
+                    ]
+                ),
+            )
+        ]
+    ),
 }
 
 
