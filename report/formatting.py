@@ -172,7 +172,34 @@ def yes_no(value: bool | None) -> str:
     return _("yes") if value else _("no")
 
 
+def listing(items: Any) -> str:
+    """Items in a sentence: "16, 32, 64" in English, "16、32、64" in Chinese."""
+    return _(", ").join(str(item) for item in items)
+
+
+def paren(text: Any) -> str:
+    """An aside in parentheses of the report's language: ASCII ones in English, full-width
+    ones in Chinese (a half-width parenthesis beside Hanzi looks like a typo)."""
+    return _("({text})").format(text=text)
+
+
+def aside(text: Any) -> str:
+    """`paren` appended to what precedes it: " (…)" in English, "（…）" with no space in
+    Chinese."""
+    return _(" ({text})").format(text=text)
+
+
+def lead(label: Any) -> str:
+    """A label that introduces what follows on the line: "Status: " / "状态：" (a full-width
+    colon carries its own space)."""
+    return _("{label}: ").format(label=label)
+
+
 FILTERS: dict[str, Callable[..., str]] = {
+    "lead": lead,
+    "listing": listing,
+    "paren": paren,
+    "aside": aside,
     "duration": duration,
     "bytes": byte_size,
     "percent": percent,

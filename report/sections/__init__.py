@@ -17,7 +17,7 @@ from typing import Any
 
 from experiments.contract import declaration
 from report import vocabulary
-from report.formatting import number, percent
+from report.formatting import aside, number, percent
 from report.i18n import _
 from report.load import RunResults
 
@@ -86,7 +86,7 @@ def caveats(summary: dict[str, Any] | None, conditions: dict[str, Any]) -> str:
                 cores=number(conditions.get("other_processes_cpu_cores"), 2)
             )
         )
-    return " (" + _("; ").join(notes) + ")" if notes else ""
+    return aside(_("; ").join(notes)) if notes else ""
 
 
 def gpu_measured(devices: list[dict[str, Any]]) -> bool:

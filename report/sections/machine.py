@@ -7,6 +7,7 @@ from typing import Any
 
 from experiments.contract.declaration import N_
 from report import vocabulary
+from report.formatting import listing
 from report.i18n import _
 
 ISA_MEANING = {
@@ -123,7 +124,7 @@ def build(environment: dict[str, Any]) -> dict[str, Any]:
         "isa_rows": isa_rows,
         "memory": environment["memory"],
         "gpus": [_gpu_view(g) for g in environment["gpus"]],
-        "gpu_names": ", ".join(g["name"] for g in environment["gpus"]),
+        "gpu_names": listing(g["name"] for g in environment["gpus"]),
         "gpu_driver": environment.get("gpu_driver"),
         "no_gpu_reason": gpu_unavailable[0] if gpu_unavailable else _("no CUDA device was found"),
         "torch": environment["torch"],

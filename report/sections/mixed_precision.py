@@ -6,7 +6,7 @@ from typing import Any
 
 from experiments.contract.declaration import N_
 from report import vocabulary
-from report.formatting import noise_digits, points, ratio
+from report.formatting import listing, noise_digits, points, ratio
 from report.i18n import _
 from report.load import RunResults
 from report.sections import Section, device_label, section, unfinished
@@ -102,7 +102,7 @@ def _claims(rows: list[dict[str, Any]], environment: dict[str, Any]) -> list[dic
     if gpus:
         capable = [g["name"] for g in gpus if g["tensor_cores"]["fp16"]]
         evidence = (
-            _("tensor cores for FP16 on {gpus}").format(gpus=", ".join(capable))
+            _("tensor cores for FP16 on {gpus}").format(gpus=listing(capable))
             if capable
             else _("no GPU here reaches 7.0: FP16 runs without tensor cores")
         )
