@@ -23,10 +23,20 @@ import torch
 from experiments.contract import declaration
 from experiments.contract import format as rf
 from experiments.contract.declaration import Declaration
+from experiments.contract.shapes import check_shape
 from experiments.core import runner
 from experiments.core.devices import CpuDevice
 from experiments.core.harness import Progress, RunContext
-from experiments.suite.data_parallel import DECLARATION, Config, launch, measure, plan, training
+from experiments.suite.data_parallel import (
+    DATA_SPEC,
+    DECLARATION,
+    Config,
+    launch,
+    measure,
+    plan,
+    results,
+    training,
+)
 from experiments.workloads import catalog, data
 from tests.conftest import ROOT
 from tests.standin import STAND_IN
@@ -191,6 +201,54 @@ def test_endpoints_interfaces_and_loopback() -> None:
 def test_bad_settings_are_refused(changes: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         dataclasses.replace(Config(), **changes)
+
+
+def test_gathered_findings_become_entries_slowest_rank_first() -> None:
+    """Recorded findings of two ranks: a batch of 5 does not split in two (strong scaling is
+    not run, the check used weak scaling), and a GPU group that rank 0 lacks is unmeasured."""
+    groups = [
+        {"device": "cpu", "device_name": "A CPU", "simulated": False, "kind": "cpu"},
+        {"device": "cuda:0", "device_name": "A GPU", "simulated": False, "kind": "cuda"},
+    ]
+    mnist = {"workload": "mnist_mlp", "widths": [784, 128, 10], "sample_shape": [1, 28, 28]}
+    config = {
+        "groups": groups,
+        "workloads": [{**mnist, "batch": 5, "steps": 3}],
+        "allreduce_sizes": [4096],
+        "threads": 1,
+    }
+    facts = [{"rank": r, "local_rank": r, "node": 0} for r in (0, 1)]
+
+    def rank(times: list[float]) -> dict[str, Any]:
+        timings = {
+            ("train", "mnist_mlp", "single", "baseline", 1): {"warmup_s": [9.0], "step_s": times},
+            ("train", "mnist_mlp", "ddp", "weak", 2): {"warmup_s": [9.0], "step_s": times},
+            ("allreduce", "mnist_mlp", 2): {"warmup_s": [9.0], "step_s": times},
+            ("sweep", 4096, 2): {"warmup_s": [9.0], "step_s": times},
+        }
+        checks = {
+            "mnist_mlp": {
+                "differences": {"ddp/2": [1e-8, 0.0]},
+                "buckets": {"2": [MNIST_GRADIENT_BYTES]},
+                "gradient_bytes": MNIST_GRADIENT_BYTES,
+            }
+        }
+        cpu = {"counts": (1, 2), "dp_counts": (), "checks": checks, "timings": timings}
+        return {"groups": [cpu, {"counts": (), "dp_counts": (), "checks": {}, "timings": {}}]}
+
+    cpu, gpu = results.per_device(config, facts, [rank([1.0, 3.0]), rank([2.0, 1.0])])
+    assert check_shape([cpu, gpu], DATA_SPEC["per_device"], "per_device") is None
+    runs = _runs(cpu["workloads"][0])
+    assert runs["ddp", "strong", 2]["unsupported"] == {"code": "batch_not_divisible"}
+    weak = runs["ddp", "weak", 2]
+    assert weak["step_s"] == [2.0, 3.0] and weak["rank_step_s"] == [[1.0, 3.0], [2.0, 1.0]]
+    assert (weak["max_parameter_difference"], weak["replica_difference"]) == (1e-8, 0.0)
+    assert weak["allreduce"]["step_s"] == [2.0, 3.0] and weak["global_batch"] == 10
+    assert runs["single", "baseline", 1]["step_s"] == [1.0, 3.0]  # rank 0 alone
+    assert cpu["allreduce_sweep"][0]["sizes"] == [
+        {"bytes": 4096, "warmup_s": [9.0], "time_s": [2.0, 3.0]}
+    ]
+    assert gpu["unsupported"] == {"code": "no_device_at_rank_0"} and gpu["workloads"] == []
 
 
 def test_the_workers_samples_are_the_workloads_synthetic_samples() -> None:

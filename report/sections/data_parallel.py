@@ -42,6 +42,7 @@ REASONS = {
     "no_distributed": N_("this torch build has no torch.distributed"),
     "no_distributed_backend": N_("no process-group backend drives this kind of device"),
     "batch_not_divisible": N_("the batch does not split evenly between the processes"),
+    "no_device_at_rank_0": N_("the machine of the first process has no such device"),
 }
 
 

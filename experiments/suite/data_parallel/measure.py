@@ -25,7 +25,7 @@ from experiments.contract.format import write_atomic
 from experiments.core import probe
 from experiments.core.devices import Device
 from experiments.core.harness import RunContext, Skipped, device_record
-from experiments.suite.data_parallel import Config, launch, plan
+from experiments.suite.data_parallel import Config, launch, plan, results
 from experiments.workloads.catalog import MODELS
 
 
@@ -43,19 +43,7 @@ def declared_groups(devices: Sequence[Device]) -> tuple[list[dict[str, Any]], li
         if plan.backend(device.kind) is not None:
             groups.append(record)
             continue
-        unsupported.append(
-            {
-                **record,
-                "backend": None,
-                "intended_backend": None,
-                "placement": [],
-                "unsupported": {"code": "no_distributed_backend"},
-                "process_counts": [],
-                "threads_per_process": 0,
-                "workloads": [],
-                "allreduce_sweep": [],
-            }
-        )
+        unsupported.append(results.unmeasured(record, "no_distributed_backend"))
     return groups, unsupported
 
 

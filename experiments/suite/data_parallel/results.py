@@ -88,6 +88,10 @@ def per_device(
         groups = [rank["groups"][index] for rank in everyone]
         timings: list[Timings] = [g["timings"] for g in groups]
         counts, dp_counts = groups[0]["counts"], groups[0]["dp_counts"]
+        record = {key: declared[key] for key in ("device", "device_name", "simulated")}
+        if not counts:
+            entries.append(unmeasured(record | {"kind": kind}, "no_device_at_rank_0"))
+            continue
         workloads = []
         for workload in config["workloads"]:
             name, batch = workload["workload"], workload["batch"]
@@ -124,9 +128,7 @@ def per_device(
         ]
         entries.append(
             {
-                "device": declared["device"],
-                "device_name": declared["device_name"],
-                "simulated": declared["simulated"],
+                **record,
                 "kind": kind,
                 "backend": plan.backend(kind),
                 "intended_backend": plan.intended_backend(kind),
@@ -141,6 +143,21 @@ def per_device(
             }
         )
     return entries
+
+
+def unmeasured(record: dict[str, Any], code: str) -> dict[str, Any]:
+    """The entry of a kind of device that was not measured, and why (`code`)."""
+    return {
+        **record,
+        "backend": None,
+        "intended_backend": plan.intended_backend(record["kind"]),
+        "placement": [],
+        "unsupported": {"code": code},
+        "process_counts": [],
+        "threads_per_process": 0,
+        "workloads": [],
+        "allreduce_sweep": [],
+    }
 
 
 def _sweep_point(timings: Sequence[Timings], key: tuple[Any, ...], ranks: int) -> dict[str, Any]:

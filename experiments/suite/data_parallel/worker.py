@@ -153,6 +153,8 @@ def measure(
     checks: list[dict[str, Any]] = []
     for index, group in enumerate(groups):
         checks.append({})
+        if not group.counts:
+            continue  # rank 0 has no such device (a machine without it): nothing to run
         for workload in workloads:
             largest = jobs.largest_batch(group, workload)
             samples = Samples.make(workload.spec, largest, config["seed"], group.where)
