@@ -105,6 +105,7 @@ def test_setups_and_the_checked_layout() -> None:
         ("single", "baseline", 1),
         ("ddp", "strong", 2),
         ("ddp", "weak", 2),
+        ("independent", "weak", 2),
         ("data_parallel", "strong", 2),
         ("data_parallel", "weak", 2),
     ]
@@ -223,6 +224,7 @@ def test_gathered_findings_become_entries_slowest_rank_first() -> None:
         timings = {
             ("train", "mnist_mlp", "single", "baseline", 1): {"warmup_s": [9.0], "step_s": times},
             ("train", "mnist_mlp", "ddp", "weak", 2): {"warmup_s": [9.0], "step_s": times},
+            ("train", "mnist_mlp", "independent", "weak", 2): {"warmup_s": [9.0], "step_s": times},
             ("allreduce", "mnist_mlp", 2): {"warmup_s": [9.0], "step_s": times},
             ("sweep", 4096, 2): {"warmup_s": [9.0], "step_s": times},
         }
@@ -353,7 +355,12 @@ def test_the_smoke_run_measures_one_and_two_processes(smoke_run: Path) -> None:
     assert mnist["gradient_bytes"] == sum(mnist["buckets"]) == MNIST_GRADIENT_BYTES
     assert mnist["buckets"] == [MNIST_GRADIENT_BYTES]  # under DDP's first-bucket cap: one
     runs = _runs(mnist)
-    assert set(runs) == {("single", "baseline", 1), ("ddp", "strong", 2), ("ddp", "weak", 2)}
+    assert set(runs) == {
+        ("single", "baseline", 1),
+        ("ddp", "strong", 2),
+        ("ddp", "weak", 2),
+        ("independent", "weak", 2),
+    }
     for run in runs.values():
         assert len(run["step_s"]) == config.repeats and min(run["step_s"]) > 0
         assert len(run["warmup_s"]) == config.warmup
@@ -364,6 +371,8 @@ def test_the_smoke_run_measures_one_and_two_processes(smoke_run: Path) -> None:
     assert 0 <= strong["max_parameter_difference"] <= config.tolerance
     assert strong["replica_difference"] == 0.0  # DDP keeps the replicas bit for bit equal
     assert runs["ddp", "weak", 2]["global_batch"] == 32
+    alone = runs["independent", "weak", 2]  # both processes at once, no communication
+    assert (alone["allreduce"], len(alone["rank_step_s"])) == (None, 2)
     assert strong["allreduce"]["summary"]["median"] > 0
     (sweep,) = cpu["allreduce_sweep"]
     assert [p["bytes"] for p in sweep["sizes"]] == list(config.allreduce_sizes)

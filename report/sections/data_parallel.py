@@ -28,6 +28,7 @@ WORKLOADS = {
 METHODS = {
     "single": N_("one process"),
     "ddp": N_("DDP"),
+    "independent": N_("no communication"),
     "data_parallel": N_("DataParallel"),
 }
 
@@ -73,61 +74,76 @@ def _row(run: dict[str, Any], workload: dict[str, Any], base: float | None) -> d
     }
 
 
-def _break_even(workload: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
-    """Two processes halve a step's arithmetic and add one all-reduce: they can win only if
-    half a one-process step is longer than that all-reduce."""
+def _crossover(workload: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Where k processes start to win (k the first count): splitting the batch saves the part
+    of a one-process step that the k processes do not spend (they slow each other down by
+    `contention`, measured without any communication), and adds one all-reduce. They win when
+    the saving exceeds the all-reduce: one-process step > all-reduce ÷ (1 - contention ÷ k)."""
     one = next(r for r in rows if r["method"] == "single")["summary"]["median"]
-    two = next(
-        (r for r in rows if r["method"] == "ddp" and r["scaling"] == "strong" and r["allreduce_s"]),
-        None,
-    )
+    ddp = [r for r in rows if r["method"] == "ddp" and r["scaling"] == "strong"]
+    two = next((r for r in ddp if r["allreduce_s"] and r["summary"]["median"]), None)
     if not one or two is None:
         return None
-    needed = 2 * two["allreduce_s"]
+    k = two["processes"]
+    alone = next((r for r in rows if r["method"] == "independent" and r["processes"] == k), None)
+    weak = next((r for r in rows if r["method"] == "ddp" and r["scaling"] == "weak"), None)
+    alone_s = alone["summary"]["median"] if alone else None
+    contention = alone_s / one if alone_s else 1.0
+    saved = one * (1 - contention / k)
+    needed = two["allreduce_s"] / (1 - contention / k) if contention < k else None
+    flops = workload["matmul_flops_per_sample"] * workload["batch"]
+    if two["speedup"] and two["speedup"] > 1:
+        case = "wins"
+    elif needed is None or one <= needed:
+        case = "fixed_cost"  # the saving is smaller than the all-reduce
+    else:
+        case = "slower_than_predicted"  # it is not, yet the processes lose
     return {
         "one_step_s": one,
+        "processes": k,
         "allreduce_s": two["allreduce_s"],
-        "processes": two["processes"],
-        "predicted_s": one / two["processes"] + two["allreduce_s"],
+        "contention": contention,
+        "independent_s": alone_s,
+        "saved_s": max(0.0, saved),
+        "predicted_s": contention * one / k + two["allreduce_s"],
         "measured_s": two["summary"]["median"],
-        "wins": two["speedup"] is not None and two["speedup"] > 1,
+        "weak_s": weak["summary"]["median"] if weak and weak["summary"]["median"] else None,
+        "case": case,
+        "flops_per_step": flops,
         "needed_step_s": needed,
-        "flops_per_step": workload["matmul_flops_per_sample"] * workload["batch"],
-        "needed_flops": workload["matmul_flops_per_sample"] * workload["batch"] * needed / one,
-        "needed_batch": math.ceil(workload["batch"] * needed / one),
+        "needed_flops": flops * needed / one if needed else None,
+        "needed_batch": math.ceil(workload["batch"] * needed / one) if needed else None,
     }
 
 
 def _scaling_plot(rows: list[dict[str, Any]]) -> str:
-    """Speed-up against processes: the ideal line, and each method and scaling from the
-    one-process baseline (speed-up 1) on."""
+    """Speed-up against processes: the ideal line, DDP in both scalings and the processes
+    without communication, from the one-process baseline (speed-up 1) on. (DataParallel is
+    compared with DDP in words: four lines are as many as the plot styles tell apart.)"""
     counts = sorted({r["processes"] for r in rows})
     series = [plots.Series(_("ideal: speed-up = processes"), counts, counts)]
-    for method in ("ddp", "data_parallel"):
-        for scaling in ("strong", "weak"):
-            points = [
-                r
-                for r in rows
-                if r["method"] == method and r["scaling"] == scaling and r["speedup"]
-            ]
-            if points:
-                label = _("{method}, {scaling}").format(
-                    method=vocabulary.lookup(METHODS, method),
-                    scaling=vocabulary.lookup(SCALINGS, scaling),
+    for method, scaling in (("ddp", "strong"), ("ddp", "weak"), ("independent", "weak")):
+        points = [
+            r for r in rows if r["method"] == method and r["scaling"] == scaling and r["speedup"]
+        ]
+        if points:
+            label = _("{method}, {scaling}").format(
+                method=vocabulary.lookup(METHODS, method),
+                scaling=vocabulary.lookup(SCALINGS, scaling),
+            )
+            series.append(
+                plots.Series(
+                    label,
+                    [1, *(p["processes"] for p in points)],
+                    [1.0, *(p["speedup"] for p in points)],
                 )
-                series.append(
-                    plots.Series(
-                        label,
-                        [1, *(p["processes"] for p in points)],
-                        [1.0, *(p["speedup"] for p in points)],
-                    )
-                )
+            )
     return plots.lines(series, _("processes (log scale)"), _("speed-up over one process (×)"))
 
 
 def _sweep(entry: dict[str, Any]) -> dict[str, Any] | None:
-    """Latency (the smallest all-reduce's time) and bandwidth (the largest one's bytes per
-    second) of the first sweep, with its plot."""
+    """The fixed cost of an all-reduce (the fastest median of the first sweep, whatever its
+    size: no exchange is cheaper) and its bandwidth (the largest one's bytes per second)."""
     if not entry["allreduce_sweep"]:
         return None
     sweep = entry["allreduce_sweep"][0]
@@ -146,11 +162,12 @@ def _sweep(entry: dict[str, Any]) -> dict[str, Any] | None:
         _("bytes all-reduced (KiB, log scale)"),
         _("time of one all-reduce"),
     )
+    fastest = min(range(len(points)), key=lambda i: medians[i])
     return {
         "processes": sweep["processes"],
         "nodes": sweep["nodes"],
-        "latency_s": medians[0],
-        "smallest": points[0]["bytes"],
+        "latency_s": medians[fastest],
+        "fastest": points[fastest]["bytes"],
         "largest": points[-1]["bytes"],
         "bandwidth": points[-1]["bytes"] / medians[-1],
         "points": [
@@ -176,7 +193,7 @@ def _device(entry: dict[str, Any], tolerance: float) -> dict[str, Any]:
                 "rows": rows,
                 "largest_difference": max(checked) if checked else None,
                 "equal": bool(checked) and max(checked) <= tolerance,
-                "break_even": _break_even(workload, rows),
+                "crossover": _crossover(workload, rows),
                 "plot": _scaling_plot(rows) if len(rows) > 1 and rows[0]["speedup"] else None,
             }
         )
@@ -256,11 +273,20 @@ def _findings(devices: list[dict[str, Any]], tolerance: float) -> list[str]:
             if not strong:
                 continue
             run = max(strong, key=lambda r: r["processes"])
+            alone = next(
+                (
+                    r
+                    for r in workload["rows"]
+                    if r["method"] == "independent" and r["processes"] == run["processes"]
+                ),
+                None,
+            )
             findings.append(
                 _(
                     "On {device}, {processes} processes trained {workload} at {speed} of one "
                     "process's speed (strong scaling, efficiency {efficiency}); all-reducing "
-                    "its {bytes} of gradients took {share} of a step."
+                    "its {bytes} of gradients took {share} of a step, and the same processes "
+                    "without any communication reached {alone}."
                 ).format(
                     device=device["label"],
                     processes=run["processes"],
@@ -269,6 +295,7 @@ def _findings(devices: list[dict[str, Any]], tolerance: float) -> list[str]:
                     efficiency=percent(run["efficiency"]),
                     bytes=byte_size(workload["gradient_bytes"]),
                     share=percent(run["share"]),
+                    alone=ratio(alone["speedup"] if alone else None),
                 )
             )
         checked = [w["largest_difference"] for w in device["workloads"]]

@@ -62,8 +62,10 @@ def process_counts(limit: int) -> tuple[int, ...]:
 @dataclass(frozen=True)
 class Setup:
     """One way to train a workload: `method` single (one process, no wrapper), ddp (one
-    process per device) or data_parallel (one process over `processes` GPUs); `scaling`
-    baseline, strong (the workload's batch split) or weak (the workload's batch each)."""
+    process per device), independent (`processes` processes at once, each its own model and
+    batch, no communication: what the machine gives that many processes, the most DDP could
+    reach) or data_parallel (one process over `processes` GPUs); `scaling` baseline, strong
+    (the workload's batch split) or weak (the workload's batch each)."""
 
     method: str
     scaling: str
@@ -79,7 +81,7 @@ class Setup:
     @property
     def ranks(self) -> int:
         """How many processes take part: DataParallel is one process, whatever its GPUs."""
-        return self.processes if self.method == "ddp" else 1
+        return self.processes if self.method in ("ddp", "independent") else 1
 
     def divides(self, batch: int) -> bool:
         """Whether DDP's processes get equal shares (DataParallel splits unevenly itself)."""
@@ -90,11 +92,16 @@ BASELINE = Setup("single", "baseline", 1)
 
 
 def setups(counts: Sequence[int], dp_counts: Sequence[int]) -> list[Setup]:
-    """The baseline, DDP in both scalings at every count of two or more, and DataParallel."""
+    """The baseline; at every count of two or more DDP in both scalings and the processes
+    without communication; DataParallel at every GPU count of two or more."""
     found = [BASELINE]
     for k in counts:
         if k >= 2:
-            found += [Setup("ddp", "strong", k), Setup("ddp", "weak", k)]
+            found += [
+                Setup("ddp", "strong", k),
+                Setup("ddp", "weak", k),
+                Setup("independent", "weak", k),
+            ]
     for k in dp_counts:
         found += [Setup("data_parallel", "strong", k), Setup("data_parallel", "weak", k)]
     return found

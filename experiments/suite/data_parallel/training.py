@@ -54,10 +54,11 @@ class Samples:
         self, setup: Setup, batch: int, rank: int, steps: int
     ) -> list[tuple[torch.Tensor, torch.Tensor]]:
         """This rank's inputs and labels for each of `steps` steps (views, made off the clock):
-        step s uses global batch s mod DISTINCT_BATCHES, of which a ddp rank takes its share."""
-        size = setup.global_batch(batch)
-        share = setup.per_process_batch(batch) if setup.method == "ddp" else size
-        offset = rank * share if setup.method == "ddp" else 0
+        step s uses global batch s mod DISTINCT_BATCHES, of which each of several processes
+        takes its share (DataParallel, one process, takes all of it and splits it itself)."""
+        shared = setup.ranks > 1
+        share = setup.per_process_batch(batch) if shared else setup.global_batch(batch)
+        offset = rank * share if shared else 0
         views = []
         for step in range(steps):
             start = (step % DISTINCT_BATCHES) * self.largest_batch + offset
