@@ -19,6 +19,7 @@ from typing import Any
 import psutil
 import pytest
 import torch
+import torch.distributed as dist
 
 from experiments.contract import declaration
 from experiments.contract import format as rf
@@ -31,6 +32,7 @@ from experiments.suite.data_parallel import (
     DATA_SPEC,
     DECLARATION,
     Config,
+    hooks,
     launch,
     measure,
     plan,
@@ -253,6 +255,29 @@ def test_gathered_findings_become_entries_slowest_rank_first() -> None:
     assert gpu["unsupported"] == {"code": "no_device_at_rank_0"} and gpu["workloads"] == []
 
 
+def test_ddp_buckets_of_the_wide_mlp_as_the_hook_counts_them(tmp_path: Path) -> None:
+    """In this process, a world of one: DDP's buckets do not depend on the number of
+    processes, only on the parameters (reversed) and the bucket caps (1 MiB first, then 25)."""
+    store = f"file://{tmp_path / 'store'}"
+    dist.init_process_group("gloo", init_method=store, rank=0, world_size=1)
+    try:
+        spec = catalog.MODELS["wide_mlp"]
+        where = torch.device("cpu")
+        model = training.ddp(training.fresh_model(spec, 0, where), "cpu", where, None)
+        world = dist.group.WORLD
+        assert world is not None
+        log = hooks.BucketLog(world)
+        model.register_comm_hook(log, hooks.counting_allreduce)
+        x, y = training.synthetic(spec, 4, seed=0)
+        training.trainer(model, [(x, y)], 0.01)()
+        assert log.sizes == [4 * spec.parameter_count]  # the first step: one bucket
+        training.trainer(model, [(x, y)], 0.01)()
+        assert log.sizes == WIDE_BUCKETS  # rebuilt in the order the gradients came
+        assert sum(WIDE_BUCKETS) == training.gradient_bytes(model) == 4 * 6_316_042
+    finally:
+        dist.destroy_process_group()
+
+
 def test_the_workers_samples_are_the_workloads_synthetic_samples() -> None:
     spec = catalog.MODELS["mnist_mlp"]
     x, y = training.synthetic(spec, 32, seed=3)
@@ -406,8 +431,9 @@ def test_the_section_renders_with_the_stand_in_labelled(smoke_report: Path) -> N
 # Launches: two nodes on the loopback address; a worker killed mid-run
 
 TINY = Config(
-    batches=(8, 8),
-    steps=(2, 1),
+    workloads=("mnist_mlp",),
+    batches=(8,),
+    steps=(2,),
     repeats=1,
     check_steps=2,
     allreduce_sizes=(4096, 65536),
@@ -457,12 +483,11 @@ def test_two_torchrun_nodes_on_the_loopback_address() -> None:
     assert sorted(r for n in nodes for r in n["ranks"]) == [0, 1] and len(nodes) == 2
     assert [n["coordinator"] for n in nodes].count(True) == 1
     assert all(n["environment"]["cpu"]["physical_cores"] for n in nodes)  # both machines' facts
-    mnist, wide = result["per_device"][0]["workloads"]
-    assert wide["buckets"] == WIDE_BUCKETS and sum(WIDE_BUCKETS) == 4 * 6_316_042
-    for workload in (mnist, wide):
-        strong = _runs(workload)["ddp", "strong", 2]
-        assert strong["nodes"] == 2  # the two processes ran on two "machines"
-        assert strong["max_parameter_difference"] <= config.tolerance
+    (mnist,) = result["per_device"][0]["workloads"]
+    assert mnist["buckets"] == [MNIST_GRADIENT_BYTES]
+    strong = _runs(mnist)["ddp", "strong", 2]
+    assert strong["nodes"] == 2  # the two processes ran on two "machines"
+    assert strong["max_parameter_difference"] <= config.tolerance
 
 
 class KillAWorker(Progress):
@@ -504,7 +529,7 @@ def test_a_killed_worker_fails_the_experiment_quickly_and_keeps_the_others(
     }
     monkeypatch.setattr(declaration, "declarations", lambda: declared)
     run_dir, manifest, environment, configs = runner.start_run(tmp_path, profile="smoke")
-    configs["data_parallel"] = dataclasses.replace(TINY, steps=(100_000, 1))
+    configs["data_parallel"] = dataclasses.replace(TINY, steps=(100_000,))
     progress = KillAWorker()
     started = time.perf_counter()
     runner.execute(run_dir, manifest, environment, configs, [CpuDevice()], progress)
