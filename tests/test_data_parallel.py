@@ -169,6 +169,8 @@ def test_the_launcher_command_is_torchrun_with_every_timeout_explicit(tmp_path: 
         "60",
     ]
     assert plan.start_method("Windows") == plan.start_method("Darwin") == "spawn"
+    assert plan.platform_environment("Windows") == {"USE_LIBUV": "0"}
+    assert plan.platform_environment("Linux") == plan.platform_environment("Darwin") == {}
 
 
 def test_endpoints_interfaces_and_loopback() -> None:

@@ -80,7 +80,7 @@ def interfaces() -> dict[str, list[str]]:
 def environment(threads: int, address: str) -> dict[str, str]:
     """The workers' environment: one explicit thread count (torchrun would set 1 itself, with a
     warning), and gloo bound to the interface of `address` unless the user chose one."""
-    env = dict(os.environ)
+    env = {**plan.platform_environment(platform.system()), **os.environ}
     env["OMP_NUM_THREADS"] = str(threads)
     interface = plan.interface_for(address, interfaces())
     if interface and "GLOO_SOCKET_IFNAME" not in env:

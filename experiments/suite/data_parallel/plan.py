@@ -160,6 +160,12 @@ def start_method(system: str) -> str:
     return "fork" if system == "Linux" else "spawn"
 
 
+def platform_environment(system: str) -> dict[str, str]:
+    """Environment a launch needs on this platform: PyPI's Windows builds lack libuv, which
+    torchrun's TCPStore asks for by default since torch 2.4 (pytorch/pytorch#139990)."""
+    return {"USE_LIBUV": "0"} if system == "Windows" else {}
+
+
 def parse_endpoint(text: str) -> tuple[str, int]:
     """host:port (an IPv6 host in brackets) -> (host, port); ValueError names the problem."""
     host, sep, port = text.strip().rpartition(":")
