@@ -94,7 +94,9 @@ def _crossover(workload: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str
     flops = workload["matmul_flops_per_sample"] * workload["batch"]
     if two["speedup"] and two["speedup"] > 1:
         case = "wins"
-    elif needed is None or one <= needed:
+    elif needed is None:
+        case = "no_gain"  # k processes at once are each k times slower or worse
+    elif one <= needed:
         case = "fixed_cost"  # the saving is smaller than the all-reduce
     else:
         case = "slower_than_predicted"  # it is not, yet the processes lose
@@ -170,10 +172,6 @@ def _sweep(entry: dict[str, Any]) -> dict[str, Any] | None:
         "fastest": points[fastest]["bytes"],
         "largest": points[-1]["bytes"],
         "bandwidth": points[-1]["bytes"] / medians[-1],
-        "points": [
-            {"bytes": p["bytes"], "median_s": m, "bandwidth": p["bytes"] / m}
-            for p, m in zip(points, medians, strict=True)
-        ],
         "plot": plot,
     }
 
@@ -203,9 +201,6 @@ def _device(entry: dict[str, Any], tolerance: float) -> dict[str, Any]:
         "reason": reason(entry["unsupported"]) if entry["unsupported"] else None,
         "workloads": workloads,
         "sweep": _sweep(entry),
-        "has_data_parallel": any(
-            r["method"] == "data_parallel" for w in workloads for r in w["rows"]
-        ),
     }
 
 
@@ -260,7 +255,6 @@ def _node(node: dict[str, Any]) -> dict[str, Any]:
         "memory": environment.get("memory", {}).get("total_bytes"),
         "gpus": [g["name"] for g in environment.get("gpus", [])],
         "torch": environment.get("torch", {}).get("version"),
-        "system": environment.get("os", {}).get("system"),
     }
 
 
@@ -324,13 +318,13 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     real = [d for d in devices if not d["simulated"] and not d["reason"]]
     context = {
         "config": document["config"],
+        "conditions": document["conditions"],
         "launch": data["launch"],
         "tolerance": tolerance,
         "check_steps": data["check_steps"],
         "nodes": [_node(n) for n in data["nodes"]],
         "devices": devices,
         "cuda_measured": any(d["kind"] == "cuda" for d in real),
-        "data_parallel_measured": any(d["has_data_parallel"] for d in real),
         "expectations": _expectations(real[0] if real else devices[0]),
         "comparisons": [c for d in real for c in _comparisons(d)],
     }

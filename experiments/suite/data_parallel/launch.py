@@ -297,6 +297,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             worker_args=["--collective-timeout-s", str(args.collective_timeout_s)],
         )
         print(" ".join(command), file=sys.stderr)
+        print(
+            f"joining the coordinator at {args.rdzv_endpoint} (waiting up to "
+            f"{args.join_timeout_s} s for it) with {nproc} process(es)",
+            file=sys.stderr,
+        )
+        # SIGTERM ends this process through `run`'s cleanup, as Ctrl-C does: torchrun sits in
+        # a session of its own and would otherwise outlive it
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
         try:
             run(
                 command,
