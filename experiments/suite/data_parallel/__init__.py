@@ -181,7 +181,7 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
         lambda e: [
             (
                 f"{w['workload']}/{r['method']}/{r['scaling']}/{r['processes']}",
-                N_("{workload}, {method}, {scaling}, {processes} processes"),
+                N_("{workload}, {method}, {scaling}, processes: {processes}"),
                 {k: r[k] for k in ("method", "scaling", "processes")} | {"workload": w["workload"]},
                 r["step_s"],
             )
