@@ -74,6 +74,10 @@ def _row(run: dict[str, Any], workload: dict[str, Any], base: float | None) -> d
     }
 
 
+# Processes at once that take this much longer than one alone slow each other down noticeably.
+NOTICEABLE_CONTENTION = 1.10
+
+
 def _crossover(workload: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str, Any] | None:
     """Where k processes start to win (k the first count): splitting the batch saves the part
     of a one-process step that the k processes do not spend (they slow each other down by
@@ -105,6 +109,7 @@ def _crossover(workload: dict[str, Any], rows: list[dict[str, Any]]) -> dict[str
         "processes": k,
         "allreduce_s": two["allreduce_s"],
         "contention": contention,
+        "contended": contention > NOTICEABLE_CONTENTION,
         "independent_s": alone_s,
         "saved_s": max(0.0, saved),
         "predicted_s": contention * one / k + two["allreduce_s"],
