@@ -316,6 +316,10 @@ def test_the_reason_names_the_killed_worker_not_the_ones_torchrun_stopped() -> N
     timed_out = {"rank": 1, "error": "DistBackendError: Timed out: 3000ms"}
     outcome = launch.Outcome(1, 5.0, 3.0, [stopped, timed_out], ["ChildFailedError"])
     assert launch.why(outcome, 60) == "worker_failed: rank 1: DistBackendError: Timed out: 3000ms"
+    alone = ["    raise RendezvousTimeoutError", "torch...rendezvous.api.RendezvousTimeoutError"]
+    assert launch.why(launch.Outcome(1, 5.3, None, [], alone), 60) == (
+        "rendezvous_timeout: not every machine joined within the join timeout"
+    )  # recorded: a coordinator whose second machine never came
     hung = launch.Outcome(None, 61.0, None)
     assert launch.why(hung, 60) == "launch_timeout: no result within 60 s"
     assert launch.why(launch.Outcome(0, 5.0, 3.0), 60) is None

@@ -241,6 +241,8 @@ def why(outcome: Outcome, timeout_s: float) -> str | None:
     if own or outcome.errors:
         first = (own or outcome.errors)[0]
         return f"worker_failed: rank {first['rank']}: {first['error']}"
+    if any(line.rstrip().endswith("RendezvousTimeoutError") for line in outcome.log_tail):
+        return "rendezvous_timeout: not every machine joined within the join timeout"
     if outcome.returncode is None:
         return f"launch_timeout: no result within {timeout_s:g} s"
     if outcome.returncode != 0:
