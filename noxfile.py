@@ -4,34 +4,117 @@
 write-up; `nox -s tests` runs the test suite. Arguments after `--` go to the
 underlying command (`python -m experiments --help`, `python -m report --help`).
 
+One environment with torch serves every session that needs it (report, run,
+tests, lint, bench): `.nox/torch`, created on first use and brought up to date
+when pyproject.toml or the torch choice changes. render and diff need no torch
+and get a small environment of their own.
+
 Which torch build is installed is chosen here, not in pyproject.toml, because
 the right build depends on the machine:
 
 - TORCH_REQUIREMENT  the pip requirement for torch (default: torch==2.13.0).
 - TORCH_INDEX_URL    an index to take it from, e.g.
                      https://download.pytorch.org/whl/cpu for a small CPU-only
-                     build, or https://download.pytorch.org/whl/cu126 for a
+                     build, or https://download.pytorch.org/whl/cu128 for a
                      given CUDA version. Unset: PyPI, whose Linux wheels are
-                     CUDA builds.
+                     CUDA builds and whose Windows wheels are CPU-only; on
+                     Windows with an NVIDIA GPU the CUDA build that fits the
+                     driver is chosen instead (one line says which).
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
+import json
 import os
+import platform
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import nox
 
+# nox.project.dependency_groups arrived in 2025.2.9; an older nox (Debian 12 ships 2022.11)
+# stops here with one line instead of an AttributeError.
+nox.needs_version = ">=2025.2.9"
 nox.options.sessions = ["tests", "lint"]
 nox.options.reuse_venv = "yes"
 
-PYPROJECT = nox.project.load_toml("pyproject.toml")
+ROOT = Path(__file__).resolve().parent
+SHARED = ROOT / ".nox" / "torch"
 TORCH_REQUIREMENT = os.environ.get("TORCH_REQUIREMENT", "torch==2.13.0")
-TORCH_INDEX_URL = os.environ.get("TORCH_INDEX_URL", "")
 
 
-def _install_torch(session: nox.Session) -> None:
-    index = ["--index-url", TORCH_INDEX_URL] if TORCH_INDEX_URL else []
-    session.install(TORCH_REQUIREMENT, *index)
+def _wheels() -> ModuleType:
+    """experiments/contract/gpu_support.py, loaded by path: no environment exists yet."""
+    path = ROOT / "experiments" / "contract" / "gpu_support.py"
+    spec = importlib.util.spec_from_file_location("gpu_support", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["gpu_support"] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
+
+
+def torch_index(session: nox.Session) -> str:
+    """TORCH_INDEX_URL, or on a platform whose PyPI torch has no CUDA but an NVIDIA GPU is
+    present, the PyTorch index of the CUDA build the driver can run ("" = PyPI)."""
+    chosen = os.environ.get("TORCH_INDEX_URL", "")
+    if chosen or platform.system() not in _wheels().PYPI_CPU_ONLY:
+        return chosen
+    wheels = _wheels()
+    answer = wheels.query_nvidia_smi() or wheels.DriverAnswer()
+    decision = wheels.decide(answer, None, None)
+    if decision.status == "no_gpu":
+        return ""
+    gpu = answer.gpus[0]
+    if decision.index_url is None:
+        session.log(
+            f"{gpu} found, but its driver ({answer.driver_version}, CUDA "
+            f"{wheels.cuda_text(answer.cuda_version)}) is too old for any CUDA build of torch: "
+            "installing the CPU build; update the NVIDIA driver to measure the GPU"
+        )
+        return ""
+    session.log(
+        f"{gpu} found (driver {answer.driver_version}, CUDA "
+        f"{wheels.cuda_text(answer.cuda_version)}): installing torch from {decision.index_url}; "
+        "set TORCH_INDEX_URL to choose another build"
+    )
+    return str(decision.index_url)
+
+
+def _pyproject() -> dict[str, Any]:
+    return nox.project.load_toml(ROOT / "pyproject.toml")
+
+
+def _shared_python(session: nox.Session) -> str:
+    """The shared torch environment's Python, created or brought up to date first."""
+    python = SHARED / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    index = torch_index(session)
+    groups = nox.project.dependency_groups(_pyproject(), "test", "lint")
+    wanted = {
+        "torch": TORCH_REQUIREMENT,
+        "index": index,
+        "pyproject": hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest(),
+        "python": sys.version_info[:2],
+    }
+    stamp = SHARED / "installed.json"
+    if (
+        python.exists()
+        and stamp.exists()
+        and json.loads(stamp.read_text()) == json.loads(json.dumps(wanted))
+    ):
+        return str(python)
+    if not python.exists():
+        session.run(sys.executable, "-m", "venv", str(SHARED), external=True)
+    pip = [str(python), "-m", "pip", "install", "--quiet"]
+    session.run(*pip, "--upgrade", "pip", external=True)
+    session.run(*pip, TORCH_REQUIREMENT, *(["--index-url", index] if index else []), external=True)
+    session.run(*pip, "-e", f"{ROOT}[run]", *groups, external=True)
+    stamp.write_text(json.dumps(wanted))
+    return str(python)
 
 
 def _invocation(session: nox.Session) -> dict[str, str]:
@@ -40,16 +123,13 @@ def _invocation(session: nox.Session) -> dict[str, str]:
     return {"STUDY_INVOKED_AS": f"nox -s {session.name}{extra}"}
 
 
-def _install_runner(session: nox.Session) -> None:
-    _install_torch(session)
-    session.install("-e", ".[run]")
-
-
-@nox.session
+@nox.session(venv_backend="none")
 def run(session: nox.Session) -> None:
     """Run the experiments only; results go to results/<label>/<run-id>/."""
-    _install_runner(session)
-    session.run("python", "-m", "experiments", *session.posargs, env=_invocation(session))
+    python = _shared_python(session)
+    session.run(
+        python, "-m", "experiments", *session.posargs, env=_invocation(session), external=True
+    )
 
 
 @nox.session
@@ -81,38 +161,43 @@ def split_render_options(args: list[str]) -> tuple[list[str], list[str]]:
     return runner, render
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def report(session: nox.Session) -> None:
     """Run the experiments, then render the report (HTML, Markdown, PDFs) into the run folder.
 
     Arguments after -- go to the runner (see `nox -s run -- --help`), except --lang and
-    --no-pdf, which go to the renderer (see `nox -s render -- --help`)."""
-    _install_runner(session)
+    --no-pdf, which go to the renderer (see `nox -s render -- --help`). Without the PDF
+    libraries the HTML and Markdown are still written, and one line says how to get PDFs."""
+    python = _shared_python(session)
     runner_args, render_args = split_render_options(list(session.posargs))
-    session.run("python", "-m", "experiments", *runner_args, env=_invocation(session))
-    session.run("python", "-m", "report", "render", *render_args)
+    session.run(python, "-m", "experiments", *runner_args, env=_invocation(session), external=True)
+    # exit 3: HTML and Markdown written, no PDF (the renderer said why): not a failure here
+    session.run(python, "-m", "report", "render", *render_args, external=True, success_codes=[0, 3])
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
     """Run the test suite (quick profile; no GPU needed)."""
-    _install_runner(session)
-    session.install(*nox.project.dependency_groups(PYPROJECT, "test"))
-    session.run("python", "-m", "pytest", *session.posargs)
+    python = _shared_python(session)
+    session.run(python, "-m", "pytest", *session.posargs, external=True)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def lint(session: nox.Session) -> None:
     """ruff and mypy (strict) over the whole project."""
-    _install_runner(session)
-    session.install(*nox.project.dependency_groups(PYPROJECT, "test", "lint"))
-    session.run("ruff", "check", ".")
-    session.run("ruff", "format", "--check", ".")
-    session.run("mypy")
+    python = _shared_python(session)
+    session.run(python, "-m", "ruff", "check", ".", external=True)
+    session.run(python, "-m", "ruff", "format", "--check", ".", external=True)
+    session.run(python, "-m", "mypy", external=True)
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def bench(session: nox.Session) -> None:
-    """Side-by-side: the notes' bare Iris loop against the harness; prints the ratio."""
-    _install_runner(session)
-    session.run("python", "benchmarks/harness_overhead.py", *session.posargs)
+    """Side-by-side: the notes' bare Iris loop against the harness; prints the ratio. With
+    `-- comparisons`, the diff's A/A and planted-slowdown check (benchmarks/comparisons.py)."""
+    python = _shared_python(session)
+    args = list(session.posargs)
+    if args[:1] == ["comparisons"]:
+        session.run(python, "benchmarks/comparisons.py", *args[1:], external=True)
+        return
+    session.run(python, "benchmarks/harness_overhead.py", *args, external=True)

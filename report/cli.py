@@ -168,7 +168,13 @@ def run_render(args: argparse.Namespace, language: str) -> int:
         file=sys.stderr,
     )
     if no_pdf:
-        print(no_pdf, file=sys.stderr)
+        html = next((p for p in written if p.suffix == ".html"), out)
+        print(
+            i18n._("{reason}. The report itself is complete: {html}").format(
+                reason=no_pdf, html=html
+            ),
+            file=sys.stderr,
+        )
         return EXIT_NO_PDF
     return EXIT_OK
 

@@ -21,7 +21,8 @@ def install_advice(system: str, distribution_ids: tuple[str, ...] = ()) -> str:
     if system == "Windows":
         return _(
             "install MSYS2 (https://www.msys2.org), run `pacman -S mingw-w64-ucrt-x86_64-pango` "
-            "in its UCRT64 shell, then `set WEASYPRINT_DLL_DIRECTORIES=C:\\msys64\\ucrt64\\bin`"
+            "in its UCRT64 shell, then in PowerShell "
+            '`$env:WEASYPRINT_DLL_DIRECTORIES="C:\\msys64\\ucrt64\\bin"`'
         )
     if system == "Darwin":
         return _(

@@ -11,6 +11,7 @@ and places them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import re
@@ -22,6 +23,7 @@ from typing import Any
 import psutil
 import torch
 
+from experiments.contract import gpu_support
 from experiments.contract.format import SCHEMA_VERSION
 from experiments.core import hardware_names
 
@@ -278,10 +280,80 @@ def _torch_build() -> dict[str, Any]:
     }
 
 
+def _from_nvml() -> gpu_support.DriverAnswer | None:
+    try:
+        import pynvml
+    except ImportError:
+        return None
+    try:
+        pynvml.nvmlInit()
+    except Exception:  # no driver, or no NVIDIA GPU: NVML cannot start
+        return None
+    try:
+        names: list[str] = []
+        memory: list[int | None] = []
+        for index in range(pynvml.nvmlDeviceGetCount()):
+            handle = pynvml.nvmlDeviceGetHandleByIndex(index)
+            name = pynvml.nvmlDeviceGetName(handle)
+            names.append(name.decode() if isinstance(name, bytes) else str(name))
+            try:
+                memory.append(int(pynvml.nvmlDeviceGetMemoryInfo(handle).total))
+            except Exception:
+                memory.append(None)
+        driver = pynvml.nvmlSystemGetDriverVersion()
+        cuda = pynvml.nvmlSystemGetCudaDriverVersion()
+        return gpu_support.DriverAnswer(
+            gpus=tuple(names),
+            driver_version=driver.decode() if isinstance(driver, bytes) else str(driver),
+            cuda_version=gpu_support.parse_cuda(str(cuda)),
+            source="nvml",
+            memory_bytes=tuple(memory),
+        )
+    except Exception:
+        return None
+    finally:
+        with contextlib.suppress(Exception):
+            pynvml.nvmlShutdown()
+
+
+def query_driver() -> gpu_support.DriverAnswer:
+    """Ask NVML (nvidia-ml-py), else the driver's nvidia-smi tool; no answer: no GPU."""
+    return _from_nvml() or gpu_support.query_nvidia_smi() or gpu_support.DriverAnswer()
+
+
+def nvidia_record(
+    answer: gpu_support.DriverAnswer, decision: gpu_support.Decision
+) -> dict[str, Any]:
+    """What the NVIDIA driver reports, apart from torch, and what torch makes of it
+    (ENVIRONMENT_SPEC `nvidia`): a GPU the installed torch cannot use is still named."""
+    return {
+        "source": answer.source,
+        "driver_version": answer.driver_version,
+        "cuda_driver_version": gpu_support.cuda_text(answer.cuda_version),
+        "gpus": [
+            {
+                "name": name,
+                "total_memory_bytes": memory,
+                "geforce_reading": hardware_names.geforce_reading(name),
+            }
+            for name, memory in zip(
+                answer.gpus,
+                answer.memory_bytes or tuple(None for _ in answer.gpus),
+                strict=True,
+            )
+        ],
+        "status": decision.status,
+        "torch_cuda": decision.torch_cuda,
+        "suggested_build": decision.tag,
+    }
+
+
 def probe() -> dict[str, Any]:
     """The whole `environment.json` document, taken at the start of a run."""
     unavailable: Unavailable = []
     gpus, driver = _gpus(unavailable)
+    answer = query_driver()
+    decision = gpu_support.decide(answer, torch.version.cuda, torch.cuda.is_available())
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "environment",
@@ -297,6 +369,7 @@ def probe() -> dict[str, Any]:
             "platform": platform.platform(),
         },
         "env": {name: os.environ.get(name) for name in RELEVANT_ENV},
+        "nvidia": nvidia_record(answer, decision),
         "unavailable": unavailable,
     }
 

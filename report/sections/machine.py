@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from experiments.contract import gpu_support
 from experiments.contract.declaration import N_
 from report import vocabulary
 from report.formatting import listing
@@ -105,6 +106,50 @@ def generation_text(cpu: dict[str, Any]) -> str:
     return text
 
 
+UNUSED_GPU_STATUS = ("cpu_build", "driver_too_old", "not_usable")
+
+
+def unused_gpu(environment: dict[str, Any]) -> dict[str, Any] | None:
+    """An NVIDIA GPU the driver reports but the installed torch could not use: what it is,
+    why torch could not, and the command that installs a build that can (for the OS the
+    run was made on)."""
+    nvidia = environment.get("nvidia")
+    if not nvidia or nvidia["status"] not in UNUSED_GPU_STATUS or not nvidia["gpus"]:
+        return None
+    decision = gpu_support.Decision(
+        nvidia["status"],
+        nvidia["suggested_build"],
+        nvidia["torch_cuda"],
+        nvidia["cuda_driver_version"],
+    )
+    torch_version = environment["torch"].get("version") or "?"
+    why = {
+        "cpu_build": _("the installed torch ({torch}) is a CPU-only build").format(
+            torch=torch_version
+        ),
+        "driver_too_old": _(
+            "its driver ({driver}, CUDA {driver_cuda}) is older than a CUDA build of torch needs"
+        ).format(
+            driver=nvidia["driver_version"] or "?", driver_cuda=nvidia["cuda_driver_version"] or "?"
+        ),
+        "not_usable": _(
+            "torch {torch} (CUDA {cuda}) does not see it: torch.cuda.is_available() is False"
+        ).format(torch=torch_version, cuda=nvidia["torch_cuda"] or "?"),
+    }[nvidia["status"]]
+    return {
+        "gpus": [
+            {**gpu, "tier_text": tier_text(gpu) if gpu.get("geforce_reading") else "—"}
+            for gpu in nvidia["gpus"]
+        ],
+        "names": listing(g["name"] for g in nvidia["gpus"]),
+        "driver": nvidia["driver_version"],
+        "driver_cuda": nvidia["cuda_driver_version"],
+        "why": why,
+        "command": gpu_support.install_command(decision, environment["os"]["system"]),
+        "update_driver": nvidia["status"] == "driver_too_old" and decision.tag is None,
+    }
+
+
 def build(environment: dict[str, Any]) -> dict[str, Any]:
     cpu = environment["cpu"]
     isa = cpu.get("isa") or {}
@@ -127,6 +172,7 @@ def build(environment: dict[str, Any]) -> dict[str, Any]:
         "gpu_names": listing(g["name"] for g in environment["gpus"]),
         "gpu_driver": environment.get("gpu_driver"),
         "no_gpu_reason": gpu_unavailable[0] if gpu_unavailable else _("no CUDA device was found"),
+        "unused_gpu": unused_gpu(environment),
         "torch": environment["torch"],
         "python": environment["python"],
         "os": environment["os"],
