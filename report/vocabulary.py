@@ -34,6 +34,8 @@ REASONS = {
         "{projected} (limit {limit})"
     ),
     "no_cuda_device": N_("no CUDA device"),
+    "cpu_only": N_("this rung runs on the CPU only"),
+    "no_compiler": N_("not run: no C++ compiler"),
 }
 
 # The notes' reading of the last two digits of a GeForce name (002).

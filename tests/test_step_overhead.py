@@ -11,10 +11,11 @@ from experiments.contract.shapes import check_shape
 from experiments.core.devices import CpuDevice, SimulatedDevice
 from experiments.core.harness import Progress, RunContext
 from experiments.suite import step_overhead
-from experiments.suite.step_overhead import measure
+from experiments.suite.step_overhead import measure, rungs
+from experiments.workloads import data as workload_data
 
 SMALL = step_overhead.Config(
-    steps=40, repeats=2, profile_steps=4, peak_size=64, compile_backend="eager"
+    steps=40, chunk_steps=10, repeats=2, profile_steps=4, peak_size=64, compile_backend="eager"
 )
 
 
@@ -47,7 +48,8 @@ def test_every_variant_reaches_the_notes_result_within_tolerance(
     data, _ = with_stand_in
     rows = _rows(data, 0)
     measured = [name for name, row in rows.items() if row["unsupported"] is None]
-    assert measured == [v for v in step_overhead.VARIANTS if v != "cuda_graph"]
+    without = {"cuda_graph"} | ({"cpp"} if rungs.compiler() is None else set())
+    assert measured == [v for v in step_overhead.VARIANTS if v not in without]
     for name in measured:
         assert rows[name]["equivalent"] is True, name
     # the hand-written backward rounds differently, but only in the last bits
@@ -93,3 +95,36 @@ def test_variants_are_checked() -> None:
         step_overhead.Config(variants=("notes", "turbo"))
     with pytest.raises(ValueError, match="must include 'notes'"):
         step_overhead.Config(variants=("manual",))
+
+
+def test_without_a_compiler_the_cpp_rung_says_so(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rungs, "_EXTENSION", [])
+    monkeypatch.setattr(rungs, "compiler", lambda: None)
+    first_call, reason = measure._probe("cpp", CpuDevice(), workload_data.iris(), SMALL)
+    assert first_call is None and reason == {"code": "no_compiler"}
+
+
+def test_the_cpu_only_rungs_refuse_another_device(
+    with_stand_in: tuple[dict[str, object], SimulatedDevice],
+) -> None:
+    data, _ = with_stand_in
+    rows = _rows(data, 1)
+    assert rows["numpy"]["unsupported"] == rows["cpp"]["unsupported"] == {"code": "cpu_only"}
+
+
+def test_the_notes_class_and_the_sequential_start_from_the_same_weights() -> None:
+    import torch
+
+    from experiments.workloads import catalog, models
+
+    torch.manual_seed(3)
+    notes = models.notes_iris(catalog.iris_mlp())
+    torch.manual_seed(3)
+    sequential = models.mlp(catalog.iris_mlp())
+    assert type(notes).__name__ == "MLP" and [n for n, _ in notes.named_children()] == [
+        "fc1",
+        "relu",
+        "fc2",
+    ]
+    for a, b in zip(notes.parameters(), sequential.parameters(), strict=True):
+        assert torch.equal(a, b)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from experiments.contract.declaration import N_
-from report import plots, vocabulary
+from report import plots, plots_factors, vocabulary
 from report.formatting import duration, percent, ratio
 from report.i18n import _
 from report.load import RunResults
@@ -18,6 +18,24 @@ from report.sections import (
     unfinished,
 )
 
+# What each rung of the ladder takes away, against the rung above it.
+REMOVES = {
+    "manual": N_(
+        "Autograd and the optimizer object are gone: the gradients are two lines of "
+        "tensor arithmetic."
+    ),
+    "compiled_step": N_(
+        "The whole step is captured as one graph: with the inductor backend its operations "
+        "are fused into a few compiled kernels called from C++ (the quick profile's eager "
+        "backend only captures it, so there it is no faster)."
+    ),
+    "numpy": N_("No dispatcher and no autograd, but still one Python call per array operation."),
+    "cpp": N_(
+        "No Python inside the step at all: what remains is one call per step and plain "
+        "loops over a few hundred numbers."
+    ),
+}
+
 # What each way of doing the notes' step changes.
 VARIANTS = {
     "notes": N_("the notes' loop: model(x), zero_grad(), backward(), SGD step, loss.item()"),
@@ -29,6 +47,12 @@ VARIANTS = {
     "fused": N_("SGD(fused=True): the update as a single fused kernel"),
     "manual": N_("backward written by hand under torch.inference_mode(): no autograd"),
     "compiled": N_("torch.compile(model): forward and backward compiled, SGD step eager"),
+    "compiled_step": N_(
+        "the whole step (forward, loss, backward, SGD update) as one function, compiled as one "
+        "graph by torch.compile (on a CPU with inductor's C++ wrapper)"
+    ),
+    "numpy": N_("the same arithmetic in NumPy: no autograd, no dispatcher, one call per array"),
+    "cpp": N_("the whole step as one C++ function of plain loops, built at run time"),
     "cuda_graph": N_("the whole step captured once as a CUDA graph, then replayed"),
 }
 
@@ -57,7 +81,30 @@ def _device_view(entry: dict[str, Any], flops: int) -> dict[str, Any]:
         reference=(entry["floor_step_s"], _("arithmetic floor (FLOPs ÷ measured peak)")),
     )
     fastest = min((r for r in measured if r["equivalent"]), key=lambda r: r["summary"]["median"])
+    ladder_rows = sorted(measured, key=lambda r: -r["summary"]["median"])
+    ladder = plots_factors.ladder(
+        [r["variant"] for r in ladder_rows],
+        [r["summary"]["median"] for r in ladder_rows],
+        entry["floor_step_s"],
+        _("arithmetic floor"),
+        _("time per training step (log scale); × = times the arithmetic floor"),
+    )
+    notes_row = next(r for r in rows if r["variant"] == "notes")
+    rungs = [
+        {
+            "variant": r["variant"],
+            "median": r["summary"]["median"],
+            "cv": r["summary"]["cv"],
+            "speedup": r["speedup"],
+            "over_floor": r["summary"]["median"] / entry["floor_step_s"],
+            "removes": _(REMOVES[r["variant"]]),
+        }
+        for r in sorted(measured, key=lambda r: -r["summary"]["median"])
+        if r["variant"] in REMOVES and r["equivalent"]
+    ]
     return {
+        "rungs": rungs,
+        "notes_over_floor": notes_row["summary"]["median"] / entry["floor_step_s"],
         "label": device_label(entry),
         "device": entry["device"],
         "simulated": entry["simulated"],
@@ -68,7 +115,13 @@ def _device_view(entry: dict[str, Any], flops: int) -> dict[str, Any]:
         "notes": next(r for r in rows if r["variant"] == "notes"),
         "fastest": fastest,
         "compiled": next((r for r in rows if r["variant"] == "compiled" and r["step_s"]), None),
+        "compiled_step": next(
+            (r for r in rows if r["variant"] == "compiled_step" and r["step_s"]), None
+        ),
+        "cpp": next((r for r in rows if r["variant"] == "cpp" and r["step_s"]), None),
+        "cpp_call_s": entry.get("cpp_call_s"),
         "plot": plot,
+        "ladder": ladder,
         "all_equivalent": all(r["equivalent"] for r in measured),
     }
 
@@ -79,12 +132,14 @@ def _why(run: RunResults, devices: list[dict[str, Any]]) -> dict[str, Any]:
     logging = run.experiments.get("logging_interval")
     if logging and logging["status"] == "ok":
         for entry in logging["data"]["per_device"]:
-            if entry["fit"]:
+            direct = (entry.get("direct") or {}).get("item")
+            if entry["fit"] or direct:
                 answer["cost_per_item"].append(
                     {
                         "label": device_label(entry),
-                        "slope": entry["fit"]["slope"],
-                        "ci95": entry["fit"]["slope_ci95"],
+                        "slope": entry["fit"]["slope"] if entry["fit"] else None,
+                        "ci95": entry["fit"]["slope_ci95"] if entry["fit"] else [0.0, 0.0],
+                        "direct_s": direct["mean_s"] if direct else None,
                     }
                 )
     cpu_vs_gpu = run.experiments.get("cpu_vs_gpu")

@@ -28,6 +28,9 @@ VARIANTS = (
     "fused",
     "manual",
     "compiled",
+    "compiled_step",
+    "numpy",
+    "cpp",
     "cuda_graph",
 )
 
@@ -39,7 +42,8 @@ class Config(Settings):
     lr: float = setting(0.01, low=0, low_open=True, high=10)  # the notes' SGD learning rate
     hidden: int = setting(10, low=1, high=4096)  # the notes' 4-10-3 network
     warmup: int = setting(1, low=1, high=100)  # discarded runs per variant and device
-    repeats: int = setting(5, low=1, high=1000)  # timed runs per variant and device
+    repeats: int = setting(3, low=1, high=1000)  # timed runs per variant and device
+    chunk_steps: int = setting(200, low=1, high=10_000_000)  # the clock is read every so many
     threads: int = setting(1, low=1, high=1024)  # torch intra-op threads on the CPU
     variants: tuple[str, ...] = setting(VARIANTS, choices=VARIANTS)  # ways of doing the step
     # torch.compile backend; "eager" captures without codegen
@@ -50,6 +54,8 @@ class Config(Settings):
     peak_size: int = setting(1024, low=1, high=16_384)  # n of the n×n matmul for peak FLOP/s
 
     def check(self) -> None:
+        if self.steps % self.chunk_steps:
+            raise ValueError(f"chunk_steps ({self.chunk_steps}) must divide steps ({self.steps})")
         if "notes" not in self.variants:
             raise ValueError("variants must include 'notes': every other one is checked against it")
 
@@ -64,6 +70,7 @@ DATA_SPEC = {
             device_entry(
                 peak_flops=NUMBER,
                 floor_step_s=NUMBER,
+                cpp_call_s=OPT_NUMBER,  # the C++ rung's call with an empty body
                 variants=NonEmpty(
                     [
                         {
@@ -73,6 +80,8 @@ DATA_SPEC = {
                             "warmup_s": [POSITIVE],
                             "step_s": [POSITIVE],
                             "summary": SUMMARY_SPEC,
+                            "chunk_steps": int,
+                            "chunk_step_s": [POSITIVE],
                             "final_loss": OPT_NUMBER,
                             "loss_difference": OPT_NUMBER,
                             "max_parameter_difference": OPT_NUMBER,
@@ -93,7 +102,12 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     return device_metrics(
         data["per_device"],
         lambda e: [
-            (f"variant/{v['variant']}", "{variant}", {"variant": v["variant"]}, v["step_s"])
+            (
+                f"variant/{v['variant']}",
+                "{variant}",
+                {"variant": v["variant"]},
+                v["chunk_step_s"],
+            )
             for v in e["variants"]
         ],
     )
@@ -107,9 +121,16 @@ DECLARATION = Declaration(
     profiles={
         "default": Config(),
         # "eager" keeps dynamo's capture in the quick profile without inductor's ~20 s codegen
-        "quick": Config(steps=300, repeats=3, compile_backend="eager", peak_size=256),
+        "quick": Config(
+            steps=300, chunk_steps=30, repeats=3, compile_backend="eager", peak_size=256
+        ),
         "smoke": Config(
-            steps=30, repeats=2, compile_backend="eager", peak_size=64, profile_steps=3
+            steps=30,
+            chunk_steps=10,
+            repeats=2,
+            compile_backend="eager",
+            peak_size=64,
+            profile_steps=3,
         ),
     },
     data_spec=DATA_SPEC,

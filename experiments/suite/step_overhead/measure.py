@@ -22,6 +22,7 @@ import contextlib
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,6 +34,7 @@ from experiments.contract.summary import summarize
 from experiments.core.devices import Device
 from experiments.core.harness import (
     Case,
+    Chunked,
     NotHere,
     RunContext,
     device_record,
@@ -43,7 +45,7 @@ from experiments.core.harness import (
     time_once,
     unsupported_reason,
 )
-from experiments.suite.step_overhead import Config
+from experiments.suite.step_overhead import Config, rungs
 from experiments.workloads import catalog, data, loops, models
 
 SYNC_EVENTS = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize")
@@ -83,10 +85,9 @@ def _eager(
     return Trainer(run, lambda: [p.detach() for p in model.parameters()])
 
 
-def _manual(model: nn.Sequential, x: torch.Tensor, y: torch.Tensor, lr: float) -> Trainer:
+def _manual(model: nn.Module, x: torch.Tensor, y: torch.Tensor, lr: float) -> Trainer:
     """Forward, cross-entropy and their gradients by hand; SGD as in-place updates."""
-    first, second = model[0], model[2]  # Linear, ReLU, Linear
-    assert isinstance(first, nn.Linear) and isinstance(second, nn.Linear)
+    first, second = models.linear_layers(model)  # fc1, fc2
     with torch.inference_mode():
         w1, b1 = first.weight.detach().clone(), first.bias.detach().clone()
         w2, b2 = second.weight.detach().clone(), second.bias.detach().clone()
@@ -157,7 +158,7 @@ def build(variant: str, device: Device, split: data.Split, config: Config) -> Tr
     """A fresh, seeded trainer for one variant; raises where the device cannot run it."""
     seed_everything(config.seed)
     where = device.torch_device
-    model = models.mlp(catalog.iris_mlp(config.hidden)).to(where)
+    model = models.notes_iris(catalog.iris_mlp(config.hidden)).to(where)
     x, y = split.x_train.to(where), split.y_train.to(where)
     sgd = torch.optim.SGD
     if variant == "notes":
@@ -181,6 +182,12 @@ def build(variant: str, device: Device, split: data.Split, config: Config) -> Tr
     if variant == "compiled":
         compiled = torch.compile(model, backend=config.compile_backend)
         return _eager(model, compiled, sgd(model.parameters(), lr=config.lr), x, y, True)
+    if variant == "compiled_step":
+        return Trainer(*rungs.compiled_step(model, x, y, config.lr, config.compile_backend, device))
+    if variant == "numpy":
+        return Trainer(*rungs.numpy_step(model, x, y, config.lr, device))
+    if variant == "cpp":
+        return Trainer(*rungs.cpp_step(model, x, y, config.lr, device))
     if variant == "cuda_graph":
         if not device.supports_graphs:
             raise NotHere("needs_cuda")
@@ -251,7 +258,7 @@ def _max_difference(ours: list[torch.Tensor], reference: list[torch.Tensor]) -> 
 
 def hook_check(hidden: int) -> dict[str, bool]:
     """Knowledge point 4: only model(x) goes through __call__ and runs forward hooks."""
-    model = models.mlp(catalog.iris_mlp(hidden))
+    model = models.notes_iris(catalog.iris_mlp(hidden))
     calls: list[str] = []
     model.register_forward_hook(lambda module, inputs, output: calls.append("hook"))
     x = torch.zeros(1, 4)
@@ -265,13 +272,16 @@ def hook_check(hidden: int) -> dict[str, bool]:
 def _probe(
     variant: str, device: Device, split: data.Split, config: Config
 ) -> tuple[float | None, dict[str, Any] | None]:
-    """Two steps on a throwaway trainer: the first-call time (compile included) or why not."""
+    """Two steps on a throwaway trainer: the first-call time (building it included: a C++
+    compile or a torch.compile happens here, once per process) or why not."""
     try:
+        began = time.perf_counter()
         trainer = build(variant, device, split, config)
+        built = time.perf_counter() - began
         elapsed, _ = time_once(device, lambda: trainer.run(2))
     except Exception as error:  # a variant this device or build cannot run is a finding
         return None, unsupported_reason(error)
-    return elapsed, None
+    return built + elapsed, None
 
 
 def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
@@ -291,10 +301,13 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
     ]
     trainers: dict[tuple[str, str], Trainer] = {}
 
-    def prepare(case: Case[str]) -> Callable[[], list[float]]:
+    chunk = config.chunk_steps
+
+    def prepare(case: Case[str]) -> Chunked[list[float]]:
         trainer = build(case.variant, case.device, split, config)
         trainers[case.device.name, case.variant] = trainer
-        return lambda: trainer.run(config.steps)
+        # the clock is read every `chunk` steps: steps / chunk values per repeat
+        return Chunked(config.steps // chunk, lambda: trainer.run(chunk))
 
     runs = run_cases(
         cases,
@@ -311,7 +324,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         peak = measure_peak(device, config.peak_size)
         reference = by_case.get((device.name, "notes"))
         reference_params = trainers[device.name, "notes"].parameters() if reference else []
-        reference_loss = reference.outputs[-1][-1] if reference else math.nan
+        reference_loss = reference.outputs[-1][-1][-1] if reference else math.nan
         rows: list[dict[str, Any]] = []
         for variant in config.variants:
             first_call, unsupported = probes[device.name, variant]
@@ -325,6 +338,8 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                         "warmup_s": [],
                         "step_s": [],
                         "summary": summarize([]),
+                        "chunk_steps": config.chunk_steps,
+                        "chunk_step_s": [],
                         "final_loss": None,
                         "loss_difference": None,
                         "max_parameter_difference": None,
@@ -336,7 +351,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                 )
                 continue
             trainer = trainers[device.name, variant]
-            final_loss = result.outputs[-1][-1]
+            final_loss = result.outputs[-1][-1][-1]  # last repeat, last chunk, last step
             loss_difference = abs(final_loss - reference_loss)
             parameter_difference = _max_difference(trainer.parameters(), reference_params)
             counts = count_operations(
@@ -351,6 +366,8 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                     "warmup_s": [t / config.steps for t in result.warmup_s],
                     "step_s": step_s,
                     "summary": summarize(step_s),
+                    "chunk_steps": chunk,
+                    "chunk_step_s": [t / chunk for t in result.chunks_s],
                     "final_loss": finite(final_loss),
                     "loss_difference": finite(loss_difference),
                     "max_parameter_difference": parameter_difference,
@@ -361,12 +378,21 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                     **counts,
                 }
             )
+        cpp_row = next((r for r in rows if r["variant"] == "cpp" and r["step_s"]), None)
         per_device.append(
             {
                 **device_record(device),
                 "peak_flops": peak,
                 "floor_step_s": flops / peak,
                 "variants": rows,
+                # the C++ rung's call with an empty body: Python's share of that rung
+                "cpp_call_s": rungs.cpp_call_seconds(
+                    models.notes_iris(catalog.iris_mlp(config.hidden)),
+                    split.x_train,
+                    split.y_train,
+                )
+                if cpp_row
+                else None,
             }
         )
     return {
