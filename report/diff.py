@@ -3,6 +3,8 @@ for real (a rank test on the raw repeats and a minimum ratio must both agree).""
 
 from __future__ import annotations
 
+import hashlib
+import math
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,15 +12,17 @@ from typing import Any
 
 from experiments.contract import declaration
 from experiments.contract.declaration import Metric
+from experiments.contract.drift import between, run_checkpoints, within
 from experiments.contract.format import (
     ENVIRONMENT_FILE,
     RUN_FILE,
     ResultFormatError,
+    dumps,
     read_document,
 )
 from report.i18n import _
 from report.load import load_run
-from report.stats import Comparison, compare
+from report.stats import SLOWER, Comparison, decide, measure
 
 # Machine facts that identify hardware and software; anything else (clocks now, free
 # memory, temperatures) is volatile and listed apart.
@@ -116,7 +120,9 @@ def timing_metrics(document: dict[str, Any]) -> dict[str, Metric]:
 
 def metric_name(metric: Metric) -> str:
     """How a metric is named to the reader: its label in the reader's language, the device."""
-    return f"{_(metric.label).format(**metric.params)}, {metric.device}"
+    return _("{label}, {device}").format(
+        label=_(metric.label).format(**metric.params), device=metric.device
+    )
 
 
 @dataclass
@@ -132,33 +138,79 @@ class Row:
         return metric_name(self.metric)
 
 
+@dataclass(frozen=True)
+class Drift:
+    """How much of a difference between two runs the machines' own drift could explain."""
+
+    within_baseline: float | None  # slowest / fastest reference checkpoint of the baseline
+    within_other: float | None
+    between: float | None  # same machine: largest reference ratio across the two runs
+    same_machine: bool
+
+    @property
+    def allowance(self) -> float:
+        """The ratio a timing must pass to be called: the largest of the above (1.0 when
+        neither run measured its drift)."""
+        known = [d for d in (self.within_baseline, self.within_other, self.between) if d]
+        return max(known, default=1.0)
+
+    @property
+    def measured(self) -> bool:
+        return self.within_baseline is not None and self.within_other is not None
+
+
+@dataclass(frozen=True)
+class BusyNote:
+    label: str
+    experiment: str
+    cores: float | None
+
+
 @dataclass
 class DiffResult:
     runs: list[RunInput]
     baseline: int
     machines: dict[str, list[dict[str, Any]]]
+    alpha: float = 0.01
+    min_ratio: float = 1.05
     rows: dict[int, list[Row]] = field(default_factory=dict)  # by index of the other run
+    drift: dict[int, Drift] = field(default_factory=dict)  # by index of the other run
+    copies: list[int] = field(default_factory=list)  # runs identical to the baseline
     only_in_some: list[str] = field(default_factory=list)
     config_differences: list[str] = field(default_factory=list)
 
     @property
-    def busy(self) -> list[str]:
+    def tested(self) -> int:
+        """How many timings the family-wise correction covered."""
+        return sum(
+            1 for rows in self.rows.values() for r in rows if r.comparison.adjusted_p is not None
+        )
+
+    @property
+    def busy(self) -> list[BusyNote]:
         """Runs measured while other processes used the CPU: their timings say less."""
         notes = []
         for run in self.runs:
             for name, document in run.experiments.items():
                 conditions = document["conditions"]
                 if conditions.get("busy_machine"):
-                    cores = conditions.get("other_processes_cpu_cores")
                     notes.append(
-                        f"{run.label}: {name} ran while other processes used "
-                        f"{cores} CPU cores on average"
+                        BusyNote(run.label, name, conditions.get("other_processes_cpu_cores"))
                     )
         return notes
 
     @property
+    def planted(self) -> list[str]:
+        """Runs measured with the test-only planted slowdown: never a real comparison."""
+        return [
+            run.label
+            for run in self.runs
+            if any(d["conditions"].get("planted_slowdown") for d in run.experiments.values())
+        ]
+
+    @property
     def regressions(self) -> list[Row]:
-        return [r for rows in self.rows.values() for r in rows if r.comparison.verdict == "slower"]
+        return [r for rows in self.rows.values() for r in rows if r.comparison.verdict == SLOWER]
 
 
 def _config_differences(runs: Sequence[RunInput], name: str) -> list[str]:
@@ -171,6 +223,38 @@ def _config_differences(runs: Sequence[RunInput], name: str) -> list[str]:
     ]
 
 
+def _reference(run: RunInput) -> list[float]:
+    ordered_documents = [run.experiments[n] for n in declaration.names() if n in run.experiments]
+    return run_checkpoints(ordered_documents)
+
+
+def pair_drift(baseline: RunInput, other: RunInput, same_machine: bool) -> Drift:
+    mine, theirs = _reference(baseline), _reference(other)
+    return Drift(
+        within(mine),
+        within(theirs),
+        between(mine, theirs) if same_machine else None,
+        same_machine,
+    )
+
+
+def _fingerprint(run: RunInput) -> str:
+    """The run's measurements, whatever its folder is called: equal for a copy."""
+    content = {name: document.get("data") for name, document in run.experiments.items()}
+    return hashlib.sha256(dumps(content).encode()).hexdigest()
+
+
+def check_options(alpha: float, min_ratio: float) -> None:
+    """The levels a user can set, refused with one line where they make no sense."""
+    if not (math.isfinite(alpha) and 0 < alpha < 1):
+        raise DiffRefused(f"--alpha {alpha}: must be a number between 0 and 1 (e.g. 0.01)")
+    if not (math.isfinite(min_ratio) and min_ratio >= 1):
+        raise DiffRefused(
+            f"--min-ratio {min_ratio}: must be at least 1 (1.05 = differences under 5 % "
+            "never count)"
+        )
+
+
 def diff(
     runs: Sequence[RunInput],
     *,
@@ -179,6 +263,7 @@ def diff(
     min_ratio: float = 1.05,
     force: bool = False,
 ) -> DiffResult:
+    check_options(alpha, min_ratio)
     if len(runs) < 2:
         raise DiffRefused("give at least two runs to compare")
     if not 0 <= baseline < len(runs):
@@ -186,7 +271,7 @@ def diff(
             f"--baseline {baseline}: there are {len(runs)} runs (0 … {len(runs) - 1})"
         )
     names = [n for n in declaration.names() if any(n in r.experiments for r in runs)]
-    result = DiffResult(list(runs), baseline, machine_differences(runs))
+    result = DiffResult(list(runs), baseline, machine_differences(runs), alpha, min_ratio)
     for name in names:
         present = [r for r in runs if name in r.experiments]
         if len(present) < len(runs):
@@ -200,10 +285,15 @@ def diff(
             + "); --force compares anyway"
         )
     base = runs[baseline]
+    base_print = _fingerprint(base)
+    pending: list[tuple[int, str, Metric, list[float], list[float]]] = []
     for index, run in enumerate(runs):
         if index == baseline:
             continue
-        rows = []
+        if _fingerprint(run) == base_print:
+            result.copies.append(index)
+        same = not machine_differences([base, run])["identity"]
+        result.drift[index] = pair_drift(base, run, same)
         for name in names:
             if name not in base.experiments or name not in run.experiments:
                 continue
@@ -211,17 +301,21 @@ def diff(
             theirs = timing_metrics(run.experiments[name])
             for key, metric in ours.items():
                 if key in theirs:
-                    mine, other = list(metric.values), list(theirs[key].values)
-                    rows.append(
-                        Row(
-                            name,
-                            metric,
-                            mine,
-                            other,
-                            compare(mine, other, alpha=alpha, min_ratio=min_ratio),
-                        )
+                    pending.append(
+                        (index, name, metric, list(metric.values), list(theirs[key].values))
                     )
-        result.rows[index] = rows
+    # one family for the whole diff: every timing of every run against the baseline
+    measured = [measure(mine, other) for _, _, _, mine, other in pending]
+    decided = decide(
+        measured,
+        alpha=alpha,
+        min_ratio=min_ratio,
+        drift=[result.drift[index].allowance for index, *_ in pending],
+    )
+    for index in result.drift:
+        result.rows[index] = []
+    for (index, name, metric, mine, other), comparison in zip(pending, decided, strict=True):
+        result.rows[index].append(Row(name, metric, mine, other, comparison))
     return result
 
 

@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from experiments.contract.format import ResultFormatError
+from experiments.contract.format import ResultFormatError, dumps
 from report import i18n
 from report.escaping import terminal_text
 
@@ -18,8 +18,10 @@ def add_diff_parser(commands: Any) -> None:
         help="compare runs from different machines",
         description="Compare run folders (or single experiment files): the machines' hardware and "
         "software differences first, then per timing the ratio to the baseline, its 95 % "
-        "interval and a verdict that needs both a Mann–Whitney U test on the raw repeats and a "
-        "minimum ratio. Prints a table and writes diff.md, diff.html and diff.pdf.",
+        "interval and a verdict that needs three things to agree: a Mann–Whitney U test on the "
+        "raw values (Holm-corrected over every timing), a minimum ratio, and a ratio beyond the "
+        "machines' own measured drift. Prints a table and writes diff.md, diff.html, diff.pdf "
+        "and diff.json (for scripts).",
     )
     compare.add_argument("runs", nargs="+", type=Path, help="run folders or experiment files")
     compare.add_argument(
@@ -32,13 +34,15 @@ def add_diff_parser(commands: Any) -> None:
         "--alpha",
         type=float,
         default=0.01,
-        help="significance level of the rank test (default: %(default)s)",
+        help="the chance of any false SLOWER/faster verdict in the whole diff, in (0, 1) "
+        "(Holm's correction over every timing; default: %(default)s)",
     )
     compare.add_argument(
         "--min-ratio",
         type=float,
         default=1.05,
-        help="smallest ratio of medians that counts (default: %(default)s)",
+        help="smallest ratio of medians that counts, at least 1 (default: %(default)s); the "
+        "machines' measured drift can raise it",
     )
     compare.add_argument(
         "--force", action="store_true", help="compare even when the experiments' settings differ"
@@ -52,7 +56,7 @@ def add_diff_parser(commands: Any) -> None:
         "--out",
         type=Path,
         default=Path("diff"),
-        help="folder for diff.md, diff.html, diff.pdf (default: %(default)s)",
+        help="folder for diff.md, diff.html, diff.pdf, diff.json (default: %(default)s)",
     )
     compare.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     from report.cli import add_language_option
@@ -63,6 +67,7 @@ def add_diff_parser(commands: Any) -> None:
 def run_diff(args: argparse.Namespace, language: str) -> int:
     from report.cli import EXIT_NO_PDF, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE, suffix
     from report.diff import DiffRefused, diff, load_inputs
+    from report.diff_document import document
     from report.diff_render import html, markdown, terminal
     from report.outputs import OutputError, write_all
     from report.pdf import PdfUnavailable, html_to_pdf
@@ -81,7 +86,11 @@ def run_diff(args: argparse.Namespace, language: str) -> int:
     print(terminal(result))
     tail = suffix(language)
     page = html(result)
-    files: dict[str, bytes | str] = {f"diff{tail}.md": markdown(result), f"diff{tail}.html": page}
+    files: dict[str, bytes | str] = {
+        f"diff{tail}.md": markdown(result),
+        f"diff{tail}.html": page,
+        "diff.json": dumps(document(result)),  # numbers and identifiers: one for every language
+    }
     no_pdf = None
     if not args.no_pdf:
         try:
@@ -95,7 +104,13 @@ def run_diff(args: argparse.Namespace, language: str) -> int:
         return EXIT_WRITE
     print("\n" + "\n".join(i18n._("written: {path}").format(path=path) for path in written))
     if no_pdf:
-        print(no_pdf, file=sys.stderr)
+        html_path = next((p for p in written if p.suffix == ".html"), args.out)
+        print(
+            i18n._("{reason}. The comparison itself is complete: {html}").format(
+                reason=no_pdf, html=html_path
+            ),
+            file=sys.stderr,
+        )
     if args.fail_on_regression and result.regressions:
         print(
             i18n._("{count} significant slowdown(s) against the baseline").format(

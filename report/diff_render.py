@@ -1,22 +1,49 @@
-"""The comparison as a terminal table, Markdown for notes, and HTML/PDF."""
+"""The comparison as a terminal table, Markdown for notes, HTML/PDF, and diff.json for scripts.
+
+Every word goes through the catalogue (the reader's language); diff.json holds
+numbers and identifiers only, like the result files.
+"""
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
-from report import i18n, plots
-from report.diff import DiffResult, Row
+from experiments.contract.declaration import N_
+from report import i18n, plots, plots_factors
+from report.diff import DiffResult, Drift, Row
 from report.escaping import markdown_text, terminal_text
-from report.formatting import duration, ratio
+from report.formatting import duration, percent, ratio
+from report.i18n import _
 from report.render import FONT_MARKER, embed_fonts
 from report.render import environment as jinja_environment
+from report.stats import CANNOT_TELL, FASTER, SLOWER, WITHIN_DRIFT, WITHIN_NOISE
 
 VERDICT_MARK = {
-    "slower": "SLOWER",
-    "faster": "faster",
-    "within noise": "≈",
-    "insufficient data": "?",
+    SLOWER: N_("SLOWER"),
+    FASTER: N_("faster"),
+    WITHIN_NOISE: "≈",
+    WITHIN_DRIFT: N_("≈ drift"),
+    CANNOT_TELL: "?",
 }
+
+# Why a timing got "?" or "≈ drift", for the reader.
+REASONS = {
+    "unreachable": N_("too few values: even a complete separation could not reach the level"),
+    "few_values": N_("fewer than two values on one side"),
+    "no_values": N_("no values on one side"),
+    "not_finite": N_("a value that is not a finite number"),
+    "zero_median": N_("a median of zero: no ratio"),
+    "drift": N_("beyond chance, but within what the machines' own drift explains"),
+    "spread": N_(
+        "beyond chance, and its median beyond the drift, but its values spread too widely "
+        "to tell it from the drift"
+    ),
+}
+
+
+def _median(values: list[float]) -> float | None:
+    return statistics.median(values) if values else None
 
 
 def _interval(row: Row) -> str:
@@ -24,14 +51,23 @@ def _interval(row: Row) -> str:
     return f"{ratio(interval[0])}–{ratio(interval[1])}" if interval else "—"
 
 
-def _p(row: Row) -> str:
-    return "—" if row.comparison.p_value is None else f"{row.comparison.p_value:.3g}"
+def _p(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2g}"
 
 
-def _median(values: list[float]) -> float:
-    ordered = sorted(values)
-    middle = len(ordered) // 2
-    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+def header() -> list[str]:
+    return [
+        _("experiment"),
+        _("metric"),
+        _("values"),
+        _("baseline"),
+        _("this run"),
+        _("ratio"),
+        _("95 % interval"),
+        _("p"),
+        _("adjusted p"),
+        _("verdict"),
+    ]
 
 
 def table_rows(rows: list[Row]) -> list[list[str]]:
@@ -39,36 +75,145 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
         [
             row.experiment,
             row.name,
+            f"{len(row.baseline)} / {len(row.other)}",
             duration(_median(row.baseline)),
             duration(_median(row.other)),
-            ratio(row.comparison.ratio),
+            ratio(row.comparison.ratio) if row.comparison.ratio is not None else "—",
             _interval(row),
-            _p(row),
-            VERDICT_MARK[row.comparison.verdict],
+            _p(row.comparison.p_value),
+            _p(row.comparison.adjusted_p),
+            _(VERDICT_MARK[row.comparison.verdict]),
         ]
         for row in rows
     ]
 
 
-HEADER = ["experiment", "metric", "baseline", "this run", "ratio", "95 % interval", "p", "verdict"]
+def counts(rows: list[Row]) -> dict[str, int]:
+    return {v: sum(1 for r in rows if r.comparison.verdict == v) for v in VERDICT_MARK}
+
+
+def drift_sentence(drift: Drift, baseline: str, other: str) -> str:
+    """What the machines' own drift was, and the ratio it sets, in one sentence."""
+    if not drift.measured:
+        return _(
+            "Drift: not measured (result files from before the reference workload); only the "
+            "minimum ratio guards against the machines changing speed."
+        )
+    parts = [
+        _("{run}'s reference workload varied by {spread} during its run").format(
+            run=baseline, spread=percent((drift.within_baseline or 1) - 1)
+        ),
+        _("{run}'s by {spread}").format(run=other, spread=percent((drift.within_other or 1) - 1)),
+    ]
+    if drift.between is not None:
+        parts.append(
+            _(
+                "between a moment of one run and a moment of the other it differed by up to "
+                "{shift} (the same machine)"
+            ).format(shift=percent(drift.between - 1))
+        )
+    return _("Drift: {parts}. Differences below {threshold} are not called.").format(
+        parts=_("; ").join(parts), threshold=ratio(drift.allowance)
+    )
+
+
+def family_sentence(result: DiffResult) -> str:
+    if result.tested == 0:
+        return _(
+            "No timing had enough values for a verdict: every one is marked ? with the reason."
+        )
+    return _(
+        "{tested} timings were tested together; the chance of any false SLOWER or faster "
+        "among them is at most α = {alpha} (Holm's correction)."
+    ).format(tested=result.tested, alpha=f"{result.alpha:g}")
+
+
+def busy_lines(result: DiffResult) -> list[str]:
+    return [
+        _("{label}: {experiment} ran while other processes used {cores} CPU cores").format(
+            label=note.label,
+            experiment=note.experiment,
+            cores=f"{note.cores:.2f}" if note.cores is not None else "?",
+        )
+        for note in result.busy
+    ]
+
+
+def warnings(result: DiffResult) -> list[str]:
+    found = []
+    for index in result.copies:
+        found.append(
+            _(
+                "{run} holds exactly the baseline's measurements: a run compared with itself "
+                "(or a copy) says nothing about either machine."
+            ).format(run=_label(result, index))
+        )
+    for label in result.planted:
+        found.append(
+            _(
+                "{run} was measured with a planted slowdown (a test of this tool), not as the "
+                "machine runs."
+            ).format(run=label)
+        )
+    return found
+
+
+def _label(result: DiffResult, index: int) -> str:
+    run = result.runs[index]
+    return f"{run.label} / {run.run_id}"
+
+
+def reasons(rows: list[Row]) -> list[str]:
+    """One line per reason given, with how many timings it concerns."""
+    tally: dict[str, int] = {}
+    for row in rows:
+        if row.comparison.reason in REASONS and row.comparison.verdict != WITHIN_NOISE:
+            tally[row.comparison.reason] = tally.get(row.comparison.reason, 0) + 1
+    lines = []
+    for code, count in tally.items():
+        verdict = WITHIN_DRIFT if code == "drift" else CANNOT_TELL
+        lines.append(
+            _("{mark}: {count} timing(s): {reason}").format(
+                mark=_(VERDICT_MARK[verdict]), count=count, reason=_(REASONS[code])
+            )
+        )
+    return lines
+
+
+# --------------------------------------------------------------------------
+# Terminal
+
+
+def _width(text: str) -> int:
+    """Columns a string takes in a terminal: CJK characters take two."""
+    return sum(2 if "\u2e80" <= c <= "\u9fff" or "\uff00" <= c <= "\uffef" else 1 for c in text)
 
 
 def terminal(result: DiffResult) -> str:
-    base = result.runs[result.baseline]
-    lines = [f"baseline: {base.label} / {base.run_id}"]
+    lines = [_("baseline: {run}").format(run=_label(result, result.baseline))]
     lines += _machine_lines(result)
+    lines += [_("warning: {text}").format(text=w) for w in warnings(result)]
+    lines.append(family_sentence(result))
     for index, rows in result.rows.items():
-        run = result.runs[index]
         lines.append("")
-        lines.append(f"{run.label} / {run.run_id} against the baseline:")
-        table = [HEADER, *table_rows(rows)]
-        widths = [max(len(r[c]) for r in table) for c in range(len(HEADER))]
+        lines.append(_("{run} against the baseline:").format(run=_label(result, index)))
+        lines.append(
+            drift_sentence(
+                result.drift[index], result.runs[result.baseline].label, result.runs[index].label
+            )
+        )
+        table = [header(), *table_rows(rows)]
+        widths = [max(_width(r[c]) for r in table) for c in range(len(table[0]))]
         for r in table:
-            lines.append("  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)))
+            lines.append(
+                "  ".join(
+                    cell + " " * (w - _width(cell)) for cell, w in zip(r, widths, strict=True)
+                ).rstrip()
+            )
+        lines += reasons(rows)
     for item in result.only_in_some:
-        lines.append(f"only in some runs: {item}")
-    for item in result.busy:
-        lines.append(f"busy machine: {item}")
+        lines.append(_("only in some runs: {item}").format(item=item))
+    lines += [_("busy machine: {note}").format(note=note) for note in busy_lines(result)]
     # every line carries text from result files: no control character reaches the terminal
     return "\n".join(terminal_text(line) for line in lines)
 
@@ -76,54 +221,86 @@ def terminal(result: DiffResult) -> str:
 def _machine_lines(result: DiffResult) -> list[str]:
     rows = result.machines["identity"]
     if not rows:
-        return ["machines: no hardware or software differences"]
-    lines = ["machine differences (hardware and software):"]
+        return [_("machines: no hardware or software differences")]
+    lines = [_("machine differences (hardware and software):")]
     for row in rows:
         lines.append(f"  {row['field']}: " + " | ".join(str(v) for v in row["values"]))
     return lines
 
 
+# --------------------------------------------------------------------------
+# Markdown
+
+
 def markdown(result: DiffResult) -> str:
-    base = result.runs[result.baseline]
     md = markdown_text
-    out = [f"# Comparison against {md(base.label)} / {md(base.run_id)}", ""]
-    labels = [f"{md(r.label)} / {md(r.run_id)}" for r in result.runs]
-    out += ["## Machines", ""]
+    labels = [md(_label(result, i)) for i in range(len(result.runs))]
+    out = [
+        "# " + _("Comparison against {run}").format(run=labels[result.baseline]),
+        "",
+    ]
+    out += [f"> **{md(_('warning'))}**: {md(w)}" for w in warnings(result)]
+    out += ["", "## " + _("Machines"), ""]
     if result.machines["identity"]:
-        out.append("| field | " + " | ".join(labels) + " |")
+        out.append(f"| {md(_('field'))} | " + " | ".join(labels) + " |")
         out.append("|---|" + "---|" * len(labels))
         for row in result.machines["identity"]:
             values = " | ".join(md(str(v)) for v in row["values"])
             out.append(f"| {md(row['field'])} | {values} |")
     else:
-        out.append("No hardware or software differences.")
+        out.append(md(_("No hardware or software differences.")))
+    out += ["", md(family_sentence(result))]
     for index, rows in result.rows.items():
         out += ["", f"## {labels[index]}", ""]
-        out.append("| " + " | ".join(HEADER) + " |")
-        out.append("|---|---|" + "---:|" * 5 + "---|")
+        out.append(
+            md(
+                drift_sentence(
+                    result.drift[index],
+                    result.runs[result.baseline].label,
+                    result.runs[index].label,
+                )
+            )
+        )
+        out.append("")
+        out.append("| " + " | ".join(md(h) for h in header()) + " |")
+        out.append("|---|---|" + "---:|" * 7 + "---|")
         for r in table_rows(rows):
             out.append("| " + " | ".join(md(cell) for cell in r) + " |")
+        lines = reasons(rows)
+        if lines:
+            out.append("")
+            out += [f"- {md(line)}" for line in lines]
     if result.only_in_some:
-        out += ["", "Only in some runs: " + "; ".join(md(i) for i in result.only_in_some)]
+        out += ["", md(_("Only in some runs: ") + _("; ").join(result.only_in_some))]
     if result.busy:
-        out += ["", "Busy machine: " + "; ".join(md(i) for i in result.busy)]
-    out += [
-        "",
-        "Verdict: SLOWER/faster only when the Mann–Whitney U test on the raw repeats "
-        "(p below α) and the ratio of medians (beyond the minimum) agree; ≈ within noise; "
-        "? too few repeats to tell.",
-    ]
+        out += ["", md(_("Busy machine: ") + _("; ").join(busy_lines(result)))]
+    out += ["", md(how_to_read())]
     return "\n".join(out) + "\n"
 
 
-def _ratio_plot(rows: list[Row]) -> str | None:
-    usable = [r for r in rows if r.comparison.interval]
+def how_to_read() -> str:
+    return _(
+        "Verdict: SLOWER or faster only when three things agree: the Mann–Whitney U test on "
+        "the raw values (after Holm's correction over every timing tested), a ratio of medians "
+        "beyond the minimum ratio, and a ratio beyond what the machines' own drift explains. "
+        "≈: within noise; ≈ drift: a difference the drift could explain; ?: the data cannot "
+        "decide (the reason is given)."
+    )
+
+
+# --------------------------------------------------------------------------
+# HTML / PDF
+
+
+def _ratio_plot(rows: list[Row], band: float) -> str | None:
+    usable = [r for r in rows if r.comparison.interval and r.comparison.ratio is not None]
     if not usable:
         return None
-    return plots.ratio_dots(
+    return plots_factors.ratio_dots(
         [f"{r.experiment}: {r.name}" for r in usable],
-        [r.comparison.ratio for r in usable],
+        [r.comparison.ratio for r in usable if r.comparison.ratio is not None],
         [r.comparison.interval for r in usable if r.comparison.interval],
+        band=band,
     )
 
 
@@ -158,31 +335,43 @@ def _memory_table(result: DiffResult) -> list[dict[str, Any]]:
 
 
 def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str:
-    labels = [f"{r.label} / {r.run_id}" for r in result.runs]
+    labels = [_label(result, i) for i in range(len(result.runs))]
     blocks = []
     for index, rows in result.rows.items():
+        tally = counts(rows)
         blocks.append(
             {
                 "label": labels[index],
+                "drift": drift_sentence(
+                    result.drift[index],
+                    result.runs[result.baseline].label,
+                    result.runs[index].label,
+                ),
                 "rows": table_rows(rows),
-                "plot": _ratio_plot(rows),
-                "counts": {
-                    v: sum(1 for r in rows if r.comparison.verdict == v) for v in VERDICT_MARK
-                },
+                "plot": _ratio_plot(rows, result.drift[index].allowance),
+                "slower": tally[SLOWER],
+                "faster": tally[FASTER],
+                "noise": tally[WITHIN_NOISE],
+                "drifted": tally[WITHIN_DRIFT],
+                "cannot": tally[CANNOT_TELL],
+                "reasons": reasons(rows),
             }
         )
     context = {
-        "title": f"Comparison against {labels[result.baseline]}",
+        "title": _("Comparison against {run}").format(run=labels[result.baseline]),
         "labels": labels,
         "baseline": labels[result.baseline],
         "machines": result.machines,
         "blocks": blocks,
-        "header": HEADER,
+        "header": header(),
+        "family": family_sentence(result),
+        "warnings": warnings(result),
         "only_in_some": result.only_in_some,
         "config_differences": result.config_differences,
         "loss_plot": _loss_plot(result, labels),
         "memory": _memory_table(result),
-        "busy": result.busy,
+        "busy": busy_lines(result),
+        "how_to_read": how_to_read(),
         "html_lang": i18n.HTML_LANG[i18n.language()],
         "font_css": FONT_MARKER,
         **(context_extra or {}),

@@ -64,7 +64,7 @@ def _label_log_axis(axes: Axes, values: Sequence[float]) -> None:
     axes.yaxis.set_minor_formatter(as_duration if narrow else NullFormatter())
 
 
-def _style() -> AbstractContextManager[None]:
+def chart_style() -> AbstractContextManager[None]:
     """The fixed rcParams, for one figure; CJK labels fall back to the shipped font."""
     params = {**RC, "font.family": list(fonts.matplotlib_families())}
     return plt.rc_context(params)  # type: ignore[arg-type]  # matplotlib types keys as literals
@@ -110,7 +110,7 @@ def loss_curves(
     series: Sequence[Series], reference: Sequence[tuple[float, float]], reference_label: str
 ) -> str:
     """Training loss against epoch, one line per device, the notes' printed values as crosses."""
-    with _style():
+    with chart_style():
         figure, axes = plt.subplots(figsize=(6.4, 3.0))
         for index, line in enumerate(series):
             points = [(x, y) for x, y in zip(line.x, line.y, strict=True) if y is not None]
@@ -153,7 +153,7 @@ def timing_rows(
 ) -> str:
     """Horizontal chart: measured repeats as dots with the median marked, published values as
     hatched bars. The eye compares medians; the dots show whether a gap exceeds the spread."""
-    with _style():
+    with chart_style():
         figure, axes = plt.subplots(figsize=(6.4, 0.5 + 0.42 * len(rows)))
         for position, row in enumerate(reversed(rows)):
             if row.published:
@@ -208,7 +208,7 @@ def timing_rows(
 
 def step_time_sweep(series: Sequence[Series], x_label: str, y_label: str) -> str:
     """Log-log time per step against problem size, with the repeats' spread as error bars."""
-    with _style():
+    with chart_style():
         figure, axes = plt.subplots(figsize=(6.4, 3.2))
         for index, line in enumerate(series):
             st = style(index)
@@ -260,7 +260,7 @@ class CountSeries:
 
 def time_against_count(series: Sequence[CountSeries], x_label: str, floor_label: str) -> str:
     """Each repeat as a point, the least-squares line through them, the floor dashed."""
-    with _style():
+    with chart_style():
         figure, axes = plt.subplots(figsize=(6.4, 3.2))
         for index, group in enumerate(series):
             st = style(index)
@@ -317,7 +317,7 @@ def stacked_bars(
     unit, scale = byte_unit(max((sum(row) for row in byte_counts), default=1.0))
     values = [[v / scale for v in row] for row in byte_counts]
     unit_label = f"{label} ({unit})"
-    with _style():
+    with chart_style():
         figure, axes = plt.subplots(figsize=(6.4, 0.8 + 0.3 * len(categories)))
         positions = list(range(len(categories)))[::-1]
         left = [0.0] * len(categories)
@@ -360,7 +360,7 @@ def lines(
         top = max((y for line in series for y in line.y if y is not None), default=1.0)
         unit, scale = byte_unit(top)
         y_label = f"{y_label} ({unit})"
-    with _style():
+    with chart_style():
         figure, axes = plt.subplots(figsize=(6.4, 3.0))
         for index, line in enumerate(series):
             st = style(index)
@@ -387,31 +387,4 @@ def lines(
         axes.set_xlabel(x_label)
         axes.set_ylabel(y_label)
         axes.legend(loc="best", frameon=False)
-        return to_data_uri(figure)
-
-
-def ratio_dots(
-    labels: Sequence[str], ratios: Sequence[float], intervals: Sequence[tuple[float, float]]
-) -> str:
-    """Ratio to the baseline per metric, with its 95 % interval; 1 = no change (log scale)."""
-    with _style():
-        figure, axes = plt.subplots(figsize=(6.4, 0.6 + 0.22 * len(labels)))
-        positions = list(range(len(labels)))[::-1]
-        low = [r - i[0] for r, i in zip(ratios, intervals, strict=True)]
-        high = [i[1] - r for r, i in zip(ratios, intervals, strict=True)]
-        axes.errorbar(
-            ratios,
-            positions,
-            xerr=[low, high],
-            fmt="o",
-            color="#1b1b1b",
-            markersize=3,
-            capsize=2,
-            linewidth=0.8,
-        )
-        axes.axvline(1.0, color="#5a5a5a", linestyle="--", linewidth=0.8)
-        axes.xaxis.set_major_formatter(FuncFormatter(lambda value, _pos: f"{value:.3g}×"))
-        axes.set_yticks(positions, list(labels), fontsize=6)
-        axes.set_xlabel(_("median time of this run ÷ baseline (right of 1× = slower)"))
-        axes.grid(axis="y", visible=False)
         return to_data_uri(figure)

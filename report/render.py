@@ -8,6 +8,7 @@ language catalogue (report.i18n); every number through the filters
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable
 from pathlib import Path
@@ -15,7 +16,7 @@ from typing import Any
 
 import jinja2
 
-from experiments.contract import declaration
+from experiments.contract import declaration, drift
 from experiments.contract.summary import BUSY_OTHER_CORES, NOISE_CV
 from report import fonts, formatting, glossary, i18n, vocabulary
 from report.i18n import _
@@ -131,9 +132,26 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
                 "load_before": conditions.get("load_average_before"),
                 "load_after": conditions.get("load_average_after"),
                 "settings": conditions,
+                "drift": drift.within(drift.checkpoint_values(conditions.get("reference"))),
             }
         )
-    return {"rows": rows, "noise_cv": NOISE_CV, "busy_cores": BUSY_OTHER_CORES}
+    checkpoints = drift.run_checkpoints(run.experiments[name] for name in names)
+    planted = sorted(
+        {
+            value
+            for name in names
+            if (value := run.experiments[name]["conditions"].get("planted_slowdown"))
+        }
+    )
+    return {
+        "rows": rows,
+        "noise_cv": NOISE_CV,
+        "busy_cores": BUSY_OTHER_CORES,
+        "checkpoints": len(checkpoints),
+        "drift": drift.within(checkpoints),
+        "reference_s": drift.level(checkpoints),
+        "planted": planted,
+    }
 
 
 def context(run: RunResults, part: str | None = None) -> dict[str, Any]:
@@ -168,8 +186,30 @@ def context(run: RunResults, part: str | None = None) -> dict[str, Any]:
 
 
 def embed_fonts(html: str) -> str:
-    """Put the @font-face rules for the CJK glyphs this document uses in place of the marker."""
+    """Put the @font-face rules for the CJK glyphs this document uses in place of the marker
+    (and, in Chinese, drop the spaces that English sentence joins leave after 。，；：)."""
+    if i18n.language() != i18n.SOURCE_LANGUAGE:
+        html = tighten_after_full_width(html)
     return html.replace(FONT_MARKER, fonts.font_face_css(html), 1)
+
+
+_KEEP_AS_IS = re.compile(r"(<(pre|code|script|style)\b.*?</\2>)", re.DOTALL)
+_GAP_AFTER_FULL_WIDTH = re.compile(r"([。，；：！？）」”])[ \t\r\n]+(?=\S)")
+
+
+def tighten_after_full_width(html: str) -> str:
+    """Templates join sentences with a space, as English needs; after full-width
+    punctuation Chinese needs none (the punctuation carries its own space), so it goes,
+    everywhere but inside code."""
+    parts = _KEEP_AS_IS.split(html)
+    out = []
+    index = 0
+    while index < len(parts):
+        out.append(_GAP_AFTER_FULL_WIDTH.sub(r"\1", parts[index]))
+        if index + 1 < len(parts):
+            out.append(parts[index + 1])  # the code block, untouched
+        index += 3  # split() returns text, the whole match, the tag name
+    return "".join(out)
 
 
 def render_html(
@@ -178,4 +218,4 @@ def render_html(
     """The report (or, with `part`, one experiment's document) as one self-contained page."""
     with i18n.using(language):
         html = environment().get_template("report.html.j2").render(context(run, part))
-    return embed_fonts(html)
+        return embed_fonts(html)

@@ -1,9 +1,14 @@
-"""Statistics for comparing runs: a rank test on the raw repeats and an interval for a ratio.
+"""Deciding whether one run's timing differs from another's, for a whole family of timings.
 
-Standard library only (report/ runs without torch or SciPy). A difference
-between two machines counts only when both agree: the Mann–Whitney U test
-says the repeats differ beyond chance, and the ratio of medians is large
-enough to matter.
+A verdict needs three things to agree. The Mann–Whitney U test on the raw
+values says they differ beyond chance, after Holm's correction across every
+timing the diff tests (so the chance of any false verdict in the whole diff
+stays at α). The ratio of medians is beyond the smallest ratio that matters.
+And it is beyond what the machines' own measured drift could explain: a
+machine that ran its fixed reference workload 15 % slower late in a run than
+early could make any timing 15 % slower without anything else changing.
+
+Standard library only (report/ runs without torch or SciPy).
 """
 
 from __future__ import annotations
@@ -12,75 +17,20 @@ import math
 import random
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass
-from functools import cache
+from dataclasses import dataclass, field, replace
 
-# Below this many repeats on either side no verdict is given.
-MIN_REPEATS = 3
-# Exact U distribution up to this many values per side; normal approximation above.
-EXACT_LIMIT = 20
+from experiments.contract.statistics import RankTest, holm, mann_whitney
+
 BOOTSTRAP_RESAMPLES = 2000
 
-
-@cache
-def _u_counts(n1: int, n2: int) -> tuple[int, ...]:
-    """Number of orderings giving each U statistic, for samples of n1 and n2 without ties."""
-    # f(i, j)[u]: arrangements of i and j values with statistic u; built up from both ends.
-    table: dict[tuple[int, int], list[int]] = {}
-    for i in range(n1 + 1):
-        for j in range(n2 + 1):
-            if i == 0 or j == 0:
-                table[i, j] = [1]
-                continue
-            take_first = table[i - 1, j]  # largest value is from sample 1: adds j to U
-            take_second = table[i, j - 1]
-            size = i * j + 1
-            counts = [0] * size
-            for u, c in enumerate(take_first):
-                counts[u + j] += c
-            for u, c in enumerate(take_second):
-                counts[u] += c
-            table[i, j] = counts
-    return tuple(table[n1, n2])
-
-
-def mann_whitney_p(first: Sequence[float], second: Sequence[float]) -> float:
-    """Two-sided p-value of the Mann–Whitney U test (exact without ties, else normal)."""
-    n1, n2 = len(first), len(second)
-    if n1 == 0 or n2 == 0:
-        raise ValueError("both samples need values")
-    pooled = sorted([(v, 0) for v in first] + [(v, 1) for v in second])
-    ranks: dict[int, float] = {}
-    values = [v for v, _ in pooled]
-    index = 0
-    rank_sum = 0.0
-    tie_term = 0.0
-    while index < len(pooled):
-        end = index
-        while end + 1 < len(pooled) and values[end + 1] == values[index]:
-            end += 1
-        average = (index + end) / 2 + 1
-        ties = end - index + 1
-        tie_term += ties**3 - ties
-        for k in range(index, end + 1):
-            ranks[k] = average
-            if pooled[k][1] == 0:
-                rank_sum += average
-        index = end + 1
-    u1 = rank_sum - n1 * (n1 + 1) / 2
-    if tie_term == 0 and n1 <= EXACT_LIMIT and n2 <= EXACT_LIMIT:
-        counts = _u_counts(n1, n2)
-        total = sum(counts)
-        low = min(u1, n1 * n2 - u1)
-        tail = sum(counts[: int(low) + 1]) / total
-        return min(1.0, 2 * tail)
-    mean = n1 * n2 / 2
-    n = n1 + n2
-    variance = n1 * n2 / 12 * ((n + 1) - tie_term / (n * (n - 1)))
-    if variance <= 0:
-        return 1.0
-    z = (abs(u1 - mean) - 0.5) / math.sqrt(variance)
-    return min(1.0, 2 * (1 - statistics.NormalDist().cdf(max(z, 0.0))))
+# Verdicts
+SLOWER, FASTER, WITHIN_NOISE, WITHIN_DRIFT, CANNOT_TELL = (
+    "slower",
+    "faster",
+    "within noise",
+    "within drift",
+    "cannot tell",
+)
 
 
 def ratio_interval(
@@ -99,10 +49,164 @@ def ratio_interval(
 
 @dataclass(frozen=True)
 class Comparison:
-    ratio: float  # median(other) / median(baseline)
-    interval: tuple[float, float] | None
-    p_value: float | None
-    verdict: str  # "slower", "faster", "within noise", "insufficient data"
+    """One timing of one run against the baseline."""
+
+    ratio: float | None  # median(other) / median(baseline)
+    interval: tuple[float, float] | None  # its 95 % bootstrap interval
+    p_value: float | None  # Mann–Whitney, two-sided
+    adjusted_p: float | None  # after Holm's correction over the family
+    smallest_p: float | None  # the best p these sample sizes could give
+    verdict: str
+    reason: str | None = None  # why "cannot tell" / "within drift": an identifier
+    threshold: float | None = None  # the ratio a verdict had to pass
+    p_any: float | None = None  # the plain test of any difference, Holm-adjusted
+    samples: tuple[tuple[float, ...], tuple[float, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
+
+
+def measure(
+    baseline: Sequence[float], other: Sequence[float], *, with_interval: bool = True
+) -> Comparison:
+    """The ratio (and its interval) for one timing; the tests and the verdict wait for the
+    family and its thresholds (`decide`). (The bootstrap interval is for the reader;
+    simulations that only count verdicts skip it.)"""
+    for values in (baseline, other):
+        if not values:
+            return Comparison(None, None, None, None, None, CANNOT_TELL, "no_values")
+        if not all(math.isfinite(v) for v in values):
+            return Comparison(None, None, None, None, None, CANNOT_TELL, "not_finite")
+    base_median, other_median = statistics.median(baseline), statistics.median(other)
+    if base_median <= 0 or other_median <= 0:
+        return Comparison(None, None, None, None, None, CANNOT_TELL, "zero_median")
+    ratio = other_median / base_median
+    if len(baseline) < 2 or len(other) < 2:
+        return Comparison(ratio, None, None, None, None, CANNOT_TELL, "few_values")
+    return Comparison(
+        ratio,
+        ratio_interval(baseline, other) if with_interval else None,
+        None,
+        None,
+        None,
+        CANNOT_TELL,
+        None,
+        samples=(tuple(baseline), tuple(other)),
+    )
+
+
+def beyond(baseline: Sequence[float], other: Sequence[float], threshold: float) -> RankTest:
+    """Is `other` slower (or faster) than `baseline` by more than `threshold`×? The one-sided
+    rank test of `other` against the baseline scaled by the threshold, in the direction of
+    the observed ratio; its p is doubled, because the direction was chosen after looking."""
+    if statistics.median(other) >= statistics.median(baseline):
+        test = mann_whitney(other, [v * threshold for v in baseline], "greater")
+    else:
+        test = mann_whitney(other, [v / threshold for v in baseline], "less")
+    return RankTest(min(1.0, 2 * test.p_value), min(1.0, 2 * test.smallest_p), test.method)
+
+
+def tarone(smallest: Sequence[float | None], alpha: float) -> list[int]:
+    """The timings worth testing: Tarone's device. With k tests a Bonferroni-style level is
+    α/k, and a test whose best possible p (fixed by its sample sizes and ties, known before
+    the values are compared) is not below it can never be rejected, yet it would make every
+    other test's level stricter. So take the smallest k for which at most k tests can reach
+    α/k; those are the family. The choice does not look at any outcome, so the family-wise
+    error stays at most α."""
+    candidates = [(i, p) for i, p in enumerate(smallest) if p is not None]
+    for k in range(1, len(candidates) + 1):
+        reachable = [i for i, p in candidates if p < alpha / k]
+        if len(reachable) <= k:
+            return reachable
+    return [i for i, _ in candidates]
+
+
+def decide(
+    measured: Sequence[Comparison],
+    *,
+    alpha: float,
+    min_ratio: float,
+    drift: Sequence[float],
+) -> list[Comparison]:
+    """Verdicts for a family of timings, the chance of any false one at most `alpha`.
+
+    Each timing's claim is "slower (or faster) by more than its threshold", the
+    larger of the minimum ratio and what the machines' drift explains
+    (`drift[i]`, 1.0: none): the rank test of the values against the baseline
+    scaled by the threshold (`beyond`). Timings whose sample sizes could never
+    give a p small enough are left out of the family first (`tarone`) and
+    marked "cannot tell"; Holm's correction runs over the rest. The plain test of
+    any difference, corrected the same way, only tells "within drift" or "below
+    the minimum ratio" apart from "within noise".
+    """
+    if not (math.isfinite(alpha) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    if not (math.isfinite(min_ratio) and min_ratio >= 1):
+        raise ValueError(f"the minimum ratio must be at least 1, got {min_ratio}")
+    thresholds = [max(min_ratio, d) for d in drift]
+    claims: list[RankTest | None] = []
+    plain: list[RankTest | None] = []
+    for comparison, threshold in zip(measured, thresholds, strict=True):
+        if comparison.samples is None:
+            claims.append(None)
+            plain.append(None)
+            continue
+        baseline, other = comparison.samples
+        claims.append(beyond(baseline, other, threshold))
+        plain.append(mann_whitney(baseline, other))
+    testable = tarone([t.smallest_p if t else None for t in claims], alpha)
+    adjusted = dict(zip(testable, holm([claims[i].p_value for i in testable]), strict=True))  # type: ignore[union-attr]
+    adjusted_plain = dict(
+        zip(testable, holm([plain[i].p_value for i in testable]), strict=True)  # type: ignore[union-attr]
+    )
+    decided = []
+    for i, comparison in enumerate(measured):
+        claim = claims[i]
+        if claim is None or comparison.ratio is None:
+            decided.append(comparison)
+            continue
+        if i not in adjusted:
+            decided.append(
+                replace(
+                    comparison,
+                    p_value=claim.p_value,
+                    smallest_p=claim.smallest_p,
+                    threshold=thresholds[i],
+                    verdict=CANNOT_TELL,
+                    reason="unreachable",
+                )
+            )
+            continue
+        verdict: str
+        reason: str | None = None
+        if adjusted[i] < alpha:
+            verdict = SLOWER if comparison.ratio > 1 else FASTER
+        elif adjusted_plain[i] < alpha:
+            # a difference beyond chance, but not clearly beyond the threshold: say which
+            # part of the threshold it did not clear
+            distance = max(comparison.ratio, 1 / comparison.ratio)
+            drifted = drift[i] > min_ratio and distance >= min_ratio
+            if drifted and distance > thresholds[i]:
+                # its median is past the drift, its values too spread to show it is: "≈ drift"
+                # would tell a reader that a 20× gap is the machine's own; it cannot be told
+                verdict, reason = CANNOT_TELL, "spread"
+            else:
+                verdict = WITHIN_DRIFT if drifted else WITHIN_NOISE
+                reason = "drift" if drifted else "below_min_ratio"
+        else:
+            verdict = WITHIN_NOISE
+        decided.append(
+            replace(
+                comparison,
+                p_value=claim.p_value,
+                adjusted_p=adjusted[i],
+                smallest_p=claim.smallest_p,
+                p_any=adjusted_plain[i],
+                verdict=verdict,
+                reason=reason,
+                threshold=thresholds[i],
+            )
+        )
+    return decided
 
 
 def compare(
@@ -111,19 +215,7 @@ def compare(
     *,
     alpha: float = 0.01,
     min_ratio: float = 1.05,
-    higher_is_better: bool = False,
+    drift: float = 1.0,
 ) -> Comparison:
-    """Verdict on `other` against `baseline` for a cost (time: lower is better) by default."""
-    ratio = statistics.median(other) / statistics.median(baseline)
-    if len(baseline) < MIN_REPEATS or len(other) < MIN_REPEATS:
-        return Comparison(ratio, None, None, "insufficient data")
-    if 2 / math.comb(len(baseline) + len(other), len(baseline)) >= alpha:
-        # even a perfect separation could not reach alpha with so few repeats
-        return Comparison(ratio, None, None, "insufficient data")
-    p = mann_whitney_p(baseline, other)
-    interval = ratio_interval(baseline, other)
-    large = ratio >= min_ratio or ratio <= 1 / min_ratio
-    if p < alpha and large:
-        worse = ratio > 1 if not higher_is_better else ratio < 1
-        return Comparison(ratio, interval, p, "slower" if worse else "faster")
-    return Comparison(ratio, interval, p, "within noise")
+    """One timing alone (a family of one), for callers with a single metric."""
+    return decide([measure(baseline, other)], alpha=alpha, min_ratio=min_ratio, drift=[drift])[0]

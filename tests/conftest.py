@@ -10,7 +10,10 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# Runs in the current format (one machine, idle then busy; `quick` profile)...
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "runs"
+# ...and runs written by version 1 of the format, which the reader upgrades.
+V1_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v1"
 
 
 @pytest.fixture(scope="session")

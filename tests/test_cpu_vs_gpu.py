@@ -12,7 +12,12 @@ from experiments.suite.cpu_vs_gpu import measure
 from experiments.workloads import catalog, data, models
 
 SMALL = cpu_vs_gpu.Config(
-    epochs=300, repeats=2, crossover_sizes=(8, 16), crossover_steps=2, crossover_repeats=2
+    epochs=300,
+    chunk_epochs=100,
+    repeats=2,
+    crossover_sizes=(8, 16),
+    crossover_steps=2,
+    crossover_repeats=2,
 )
 
 
@@ -48,7 +53,12 @@ def test_same_seed_gives_bitwise_identical_loss_curves_on_cpu() -> None:
 
 def test_loss_falls_and_the_model_learns() -> None:
     config = cpu_vs_gpu.Config(
-        epochs=2000, repeats=1, crossover_sizes=(8,), crossover_steps=1, crossover_repeats=1
+        epochs=2000,
+        chunk_epochs=1000,
+        repeats=1,
+        crossover_sizes=(8,),
+        crossover_steps=1,
+        crossover_repeats=1,
     )
     iris = measure.run(config, [CpuDevice()], _ctx())["iris"]["per_device"][0]
     assert iris["curve"][0] > iris["final_loss"]
@@ -63,8 +73,17 @@ def test_gpu_path_runs_against_the_stand_in_device() -> None:
     assert [e["simulated"] for e in iris] == [False, True]
     # Same seed and the same (CPU) arithmetic: the stand-in's curve equals the CPU's bit for bit.
     assert iris[0]["curve_sha256"] == iris[1]["curve_sha256"]
-    # 1 warm-up + 2 repeats on Iris, then (1 + 2) per crossover size, two clock reads each
-    assert sim.synchronizations == 2 * (3 + 3 * len(SMALL.crossover_sizes))
+    # every repeat (1 warm-up + 2) synchronises once at its start and once after each chunk:
+    # Iris in 300 / 100 = 3 chunks, each crossover size in its 2 steps read one by one
+    iris_syncs = (1 + 2) * (1 + SMALL.epochs // SMALL.chunk_epochs)
+    crossover_syncs = (1 + 2) * (1 + SMALL.crossover_steps) * len(SMALL.crossover_sizes)
+    assert (SMALL.epochs, SMALL.chunk_epochs, SMALL.repeats, SMALL.crossover_steps) == (
+        300,
+        100,
+        2,
+        2,
+    )
+    assert sim.synchronizations == iris_syncs + crossover_syncs == 30
     crossover = result["crossover"]["per_device"]
     assert crossover[0]["crossover_size"] is None
     assert [p["size"] for p in crossover[1]["points"]] == [8, 16]

@@ -193,14 +193,17 @@ def test_endpoints_interfaces_and_loopback() -> None:
     [
         ({"nnodes": 2}, "needs rdzv_endpoint"),
         ({"rdzv_endpoint": "nohost"}, "HOST:PORT"),
-        ({"batches": (64,)}, "one positive batch per workload"),
+        ({"batches": (64,)}, "batches needs one batch per workload"),
         ({"allreduce_sizes": (4096, 4098)}, "multiples of 4"),
         ({"allreduce_sizes": (65536, 4096)}, "grow strictly"),
         ({"tolerance": 0.0}, "tolerance"),
-        ({"threads": 0}, "threads must be at least 1"),
+        ({"threads": 0}, r"threads must be in \[1, 1024\], got 0"),
         ({"launch_timeout_s": 100}, "launch_timeout_s must exceed"),
         ({"rdzv_id": "a b"}, "rdzv_id"),
-        ({"workloads": ("iris_mlp",), "batches": (1,), "steps": (1,)}, "unknown workloads"),
+        (
+            {"workloads": ("iris_mlp",), "batches": (1,), "steps": (1,)},
+            r"workloads: 'iris_mlp' is not one of \['mnist_mlp', 'wide_mlp'\]",
+        ),
     ],
 )
 def test_bad_settings_are_refused(changes: dict[str, Any], message: str) -> None:

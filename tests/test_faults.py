@@ -25,6 +25,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from experiments.contract import format as rf
+from experiments.contract.format import SCHEMA_VERSION
 from experiments.core import cli as run_cli
 from experiments.core import lock, runner
 from report import cli as report_cli
@@ -351,7 +352,7 @@ READER_CASES: list[tuple[str, Damage, str]] = [
     (
         "summary not from the raw values",
         _edit("cpu_vs_gpu.json", lambda d: _iris(d)["summary"].__setitem__("median", 0.234)),
-        "does not match the 5 raw values",
+        "does not match the 3 raw values",
     ),
     (
         "environment wrong type",
@@ -378,7 +379,7 @@ READER_CASES: list[tuple[str, Damage, str]] = [
     ("truncated", _text("cpu_vs_gpu.json", ("}", "")), "not valid JSON"),
     (
         "newer version",
-        _text("cpu_vs_gpu.json", ('"schema_version": 1', '"schema_version": 9')),
+        _edit("cpu_vs_gpu.json", lambda d: d.__setitem__("schema_version", SCHEMA_VERSION + 1)),
         "newer than this tool reads",
     ),
     (
@@ -421,6 +422,29 @@ def test_a_bad_result_file_stops_render_and_diff_with_one_line(
     assert report_cli.main(["diff", str(BUSY), str(run_dir), "--out", str(out), "--no-pdf"]) == 2
     _one_line_error(capsys.readouterr().err, message)
     assert _digests(run_dir) == before and not out.exists()
+
+
+DIFF_CASES: list[tuple[str, list[str], str]] = [
+    ("alpha above 1", ["--alpha", "2"], "--alpha 2.0: must be a number between 0 and 1"),
+    ("alpha zero", ["--alpha", "0"], "--alpha 0.0: must be a number between 0 and 1"),
+    ("alpha NaN", ["--alpha", "nan"], "--alpha nan: must be a number between 0 and 1"),
+    ("min-ratio below 1", ["--min-ratio", "0.5"], "--min-ratio 0.5: must be at least 1"),
+    ("min-ratio NaN", ["--min-ratio", "nan"], "--min-ratio nan: must be at least 1"),
+    ("min-ratio infinite", ["--min-ratio", "inf"], "--min-ratio inf: must be at least 1"),
+    ("one run only", [], "give at least two runs to compare"),
+    ("baseline out of range", ["--baseline", "5"], "--baseline 5: there are 2 runs"),
+]
+
+
+@pytest.mark.parametrize(("case", "extra", "message"), DIFF_CASES, ids=[c[0] for c in DIFF_CASES])
+def test_bad_diff_options_stop_with_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str, extra: list[str], message: str
+) -> None:
+    runs = [str(IDLE)] if case == "one run only" else [str(IDLE), str(BUSY)]
+    out = tmp_path / "diff"
+    assert report_cli.main(["diff", *runs, "--out", str(out), "--no-pdf", *extra]) == 2
+    _one_line_error(capsys.readouterr().err, message)
+    assert not out.exists()
 
 
 # --------------------------------------------------------------------------
@@ -529,6 +553,7 @@ def test_a_diff_that_cannot_be_written(
 
 def test_the_table_holds_at_least_40_cases() -> None:
     count = len(RUNNER_CASES) + len(RESUME_CASES) + len(READER_CASES) + len(WRITE_CASES)
+    count += len(DIFF_CASES)
     count += 9  # the single tests above: data_dir, results file, missing resume, lock,
     #            full disk in a run, unexpected error, unstorable result, diff write,
     #            hostile text in Markdown and terminal output

@@ -6,15 +6,16 @@ import io
 from typing import Any
 
 import pytest
+from scipy import stats
 
+from experiments.contract.distributions import linear_fit, t95
 from experiments.contract.shapes import check_shape
-from experiments.contract.statistics import linear_fit, t95
 from experiments.core.devices import CpuDevice, SimulatedDevice
 from experiments.core.harness import Progress, RunContext
 from experiments.suite import logging_interval
 from experiments.suite.logging_interval import measure
 
-SMALL = logging_interval.Config(epochs=200, intervals=(1, 10, 100), repeats=2)
+SMALL = logging_interval.Config(epochs=200, chunk_epochs=100, intervals=(1, 10, 100), repeats=2)
 
 
 def _ctx() -> RunContext:
@@ -34,10 +35,10 @@ def test_fit_recovers_a_known_per_call_cost() -> None:
 
 
 def test_t_critical_values() -> None:
-    assert t95(1) == 12.706
-    assert t95(10) == 2.228
-    assert t95(35) == 2.042  # between table rows: the wider (smaller df) value
-    assert t95(1000) == 1.960
+    assert t95(1) == pytest.approx(12.706, abs=5e-4)  # the printed tables, rounded
+    assert t95(10) == pytest.approx(2.228, abs=5e-4)
+    assert t95(35) == pytest.approx(2.030, abs=5e-4)  # computed, not the next table row
+    assert t95(1000) == pytest.approx(1.962, abs=5e-4)  # wider than 1.960, as it must be
     with pytest.raises(ValueError):
         linear_fit([1, 2], [1, 2])
 
@@ -63,21 +64,37 @@ def test_noise_verdict_compares_the_notes_intervals_with_the_spread() -> None:
         median = sorted(times)[len(times) // 2]
         return {"every": every, "times_s": times, "summary": {"median": median}}
 
-    quiet = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [10.05, 10.15, 10.1])]
+    quiet = [
+        variant(100, [10.0, 10.1, 10.2, 10.3, 10.4]),
+        variant(2000, [10.05, 10.15, 10.25, 10.35, 10.45]),
+    ]
     verdict = measure._noise_verdict(quiet)
     assert verdict is not None and verdict["exceeds_noise"] is False
-    assert verdict["median_spread_s"] == pytest.approx(0.0)
+    assert verdict["median_spread_s"] == pytest.approx(0.05)
+    assert verdict["p_value"] == pytest.approx(
+        stats.kruskal(*[v["times_s"] for v in quiet]).pvalue, abs=0.1
+    )
     assert verdict["p_value"] > 0.5
-    apart = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [9.0, 9.1, 9.2])]
+    apart = [variant(100, [10.0, 10.1, 10.2, 10.3, 10.4]), variant(2000, [9.0, 9.1, 9.2, 9.3, 9.4])]
     verdict = measure._noise_verdict(apart)
+    # complete separation of 5 against 5: 2 of the 252 assignments, exactly
     assert verdict is not None and verdict["exceeds_noise"] is True
+    assert verdict["p_value"] == pytest.approx(2 / 252) and verdict["method"] == "exact"
+    # 3 against 3 can never reach 0.05 (at best 2 / 20): no p, and no claim either way
+    small = [variant(100, [10.0, 10.1, 10.2]), variant(2000, [9.0, 9.1, 9.2])]
+    verdict = measure._noise_verdict(small)
+    assert verdict is not None and verdict["p_value"] is None
+    assert verdict["exceeds_noise"] is False and verdict["smallest_p"] == pytest.approx(0.1)
 
 
 def test_gpu_path_runs_against_the_stand_in_device() -> None:
     sim = SimulatedDevice()
     data = measure.run(SMALL, [CpuDevice(), sim], _ctx())
     assert [d["device"] for d in data["per_device"]] == ["cpu", "sim:0"]
-    assert sim.synchronizations == 2 * 4 * 3  # 4 variants × (1 warm-up + 2 repeats)
+    # 4 variants (every 1, 10, 100, read once); each: a warm-up of one chunk (2 syncs),
+    # then 2 repeats of 200 / 100 = 2 chunks (1 + 2 syncs each)
+    assert SMALL.read_once and (SMALL.epochs, SMALL.chunk_epochs, SMALL.repeats) == (200, 100, 2)
+    assert sim.synchronizations == 4 * (2 + 2 * (1 + 2)) == 32
 
 
 def test_bad_intervals_are_refused() -> None:
@@ -88,10 +105,15 @@ def test_bad_intervals_are_refused() -> None:
 
 
 def test_kruskal_wallis_against_known_values() -> None:
-    from experiments.contract.statistics import _chi2_survival, kruskal_wallis_p
+    from experiments.contract.distributions import chi2_survival
+    from experiments.contract.statistics import kruskal_wallis
 
-    assert _chi2_survival(7.815, 3) == pytest.approx(0.05, abs=1e-4)  # table value
-    assert _chi2_survival(3.841, 1) == pytest.approx(0.05, abs=1e-4)
+    assert chi2_survival(7.815, 3) == pytest.approx(0.05, abs=1e-4)  # table value
+    assert chi2_survival(3.841, 1) == pytest.approx(0.05, abs=1e-4)
     separated = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]
-    assert kruskal_wallis_p(separated) == pytest.approx(0.01556, abs=1e-4)  # H = 10.38, df 3
-    assert kruskal_wallis_p([[1, 5, 9], [2, 6, 10], [3, 7, 11], [4, 8, 12]]) > 0.5
+    # the permutation p: 4! of the 369,600 assignments separate the groups this completely
+    # (the chi-squared approximation said 0.0156, five times too large here)
+    test = kruskal_wallis(separated)
+    assert test.method == "permutation"
+    assert test.p_value == pytest.approx(24 / 369_600, abs=1.5e-4)
+    assert kruskal_wallis([[1, 5, 9], [2, 6, 10], [3, 7, 11], [4, 8, 12]]).p_value > 0.5

@@ -13,7 +13,7 @@ from experiments.suite import mixed_precision
 from experiments.suite.mixed_precision import Config
 from experiments.suite.mixed_precision import measure as mp
 
-SMALL = Config(workloads=("iris", "digits"), steps=(30, 300), repeats=1)
+SMALL = Config(workloads=("iris", "digits"), steps=(30, 300), repeats=1)  # 10 chunks each
 
 
 def _ctx() -> RunContext:

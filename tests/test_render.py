@@ -7,6 +7,7 @@ import json
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -74,6 +75,12 @@ def test_render_is_deterministic(smoke_report: Path) -> None:
     assert again == (smoke_report / "report.html").read_text()
 
 
+def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
+    document = json.loads(path.read_text())
+    change(document)
+    path.write_text(json.dumps(document))
+
+
 def _digests(folder: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
 
@@ -84,14 +91,12 @@ def _digests(folder: Path) -> dict[str, str]:
         (lambda p: p.write_text('{"schema_version": 2, '), "not valid JSON"),
         (lambda p: p.write_text(json.dumps({"name": "x"})), "field 'schema_version': missing"),
         (
-            lambda p: p.write_text(
-                p.read_text().replace('"schema_version": 2', '"schema_version": 7')
-            ),
-            "version 7 is newer than this tool reads",
+            lambda p: _edit(p, lambda d: d.__setitem__("schema_version", rf.SCHEMA_VERSION + 4)),
+            f"version {rf.SCHEMA_VERSION + 4} is newer than this tool reads",
         ),
         (lambda p: p.unlink(), "file not found"),
         (
-            lambda p: p.write_text(p.read_text().replace('"times_s"', '"time_s"', 1)),
+            lambda p: _edit(p, lambda d: d["data"]["iris"]["per_device"][0].pop("times_s")),
             "field 'data.iris.per_device[0].times_s': missing",
         ),
     ],

@@ -14,7 +14,7 @@ from experiments.contract import shapes, upgrades
 
 def _environment() -> dict[str, Any]:
     return {
-        "schema_version": 2,
+        "schema_version": rf.SCHEMA_VERSION,
         "kind": "environment",
         "cpu": {"model": "X", "physical_cores": 2, "logical_threads": 4},
         "memory": {"total_bytes": 1024},
@@ -65,8 +65,11 @@ def test_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
     assert "field 'schema_version': missing; not a result file" in _error(
         tmp_path, json.dumps({"name": "some other tool"})
     )
-    newer = _environment() | {"schema_version": 3}
-    assert "version 3 is newer than this tool reads (2)" in _error(tmp_path, json.dumps(newer))
+    current = rf.SCHEMA_VERSION
+    newer = _environment() | {"schema_version": current + 1}
+    assert f"version {current + 1} is newer than this tool reads ({current})" in _error(
+        tmp_path, json.dumps(newer)
+    )
     wrong_kind = _error(tmp_path, json.dumps(_environment()), "run")
     assert "field 'kind': expected 'run', got 'environment'" in wrong_kind
     broken = _environment()
@@ -105,7 +108,7 @@ def test_older_versions_go_through_the_upgrade_chain(
 
 def test_experiment_status_rules(tmp_path: Path) -> None:
     document = {
-        "schema_version": 2,
+        "schema_version": rf.SCHEMA_VERSION,
         "kind": "experiment",
         "experiment": "cpu_vs_gpu",
         "status": "skipped",

@@ -43,7 +43,7 @@ def test_a_run_writes_valid_files_and_a_manifest(smoke_run: Path) -> None:
         "file": "cpu_vs_gpu.json",
     }
     document = rf.read_document(smoke_run / "cpu_vs_gpu.json", "experiment")
-    assert document["schema_version"] == rf.SCHEMA_VERSION == 2
+    assert document["schema_version"] == rf.SCHEMA_VERSION == 3
     assert document["config"]["epochs"] == 200
     assert document["config"]["crossover_sizes"] == [16, 32]
     assert document["devices"] == ["cpu", "sim:0"]

@@ -15,10 +15,10 @@ from experiments.contract.upgrades import UPGRADES
 from report.diff import diff, load_inputs
 from report.load import load_run
 from report.render import render_html
-from tests.conftest import FIXTURES
+from tests.conftest import V1_FIXTURES
 
-V1_RUNS = sorted(run for label in FIXTURES.iterdir() for run in label.iterdir())
-OLD_QUICK = next((FIXTURES / "old-quick").iterdir())
+V1_RUNS = sorted(run for label in V1_FIXTURES.iterdir() for run in label.iterdir())
+OLD_QUICK = next((V1_FIXTURES / "old-quick").iterdir())
 
 
 def test_the_shipped_fixtures_are_version_1_on_disk() -> None:
@@ -28,10 +28,10 @@ def test_the_shipped_fixtures_are_version_1_on_disk() -> None:
 
 
 @pytest.mark.parametrize("run", V1_RUNS, ids=lambda p: p.parent.name)
-def test_every_fixture_file_reads_as_version_2(run: Path) -> None:
+def test_every_v1_fixture_file_reads_as_the_current_version(run: Path) -> None:
     loaded = load_run(run)
     documents = [loaded.manifest, loaded.environment, *loaded.experiments.values()]
-    assert {d["schema_version"] for d in documents} == {2}
+    assert {d["schema_version"] for d in documents} == {rf.SCHEMA_VERSION}
     for document in loaded.experiments.values():
         assert "title" not in document and "device_names" not in document
 
@@ -163,8 +163,29 @@ def test_the_format_history_names_every_version() -> None:
     assert set(UPGRADES) == set(range(1, rf.SCHEMA_VERSION))
 
 
-def test_the_diff_of_v1_fixtures_reads_them_as_v2() -> None:
-    idle = next((FIXTURES / "fixture-machine-a").iterdir())
-    busy = next((FIXTURES / "fixture-machine-b-busy").iterdir())
+def test_the_diff_of_v1_fixtures_reads_them_upgraded() -> None:
+    idle = next((V1_FIXTURES / "fixture-machine-a").iterdir())
+    busy = next((V1_FIXTURES / "fixture-machine-b-busy").iterdir())
     result = diff(load_inputs([idle, busy]))
-    assert [row.name for row in result.rows[1]][:2] == ["Iris loop, cpu", "step at N = 16, cpu"]
+    names = [row.name for row in result.rows[1]][:2]
+    assert names == ["Iris loop, per epoch, cpu", "step at N = 16, cpu"]
+    assert not result.drift[1].measured  # v1 runs had no reference workload
+
+
+def test_version_2_timings_become_one_chunk_per_repeat() -> None:
+    """The v2→v3 step: what v2 read once per repeat is one chunk, exactly as measured."""
+    document = load_run(next((V1_FIXTURES / "fixture-machine-a").iterdir())).experiments
+    iris = document["cpu_vs_gpu"]["data"]["iris"]
+    entry = iris["per_device"][0]
+    assert entry["chunk_epochs"] == iris["epochs"]
+    assert entry["chunk_epoch_s"] == [t / iris["epochs"] for t in entry["times_s"]]
+    for variant in document["step_overhead"]["data"]["per_device"][0]["variants"]:
+        assert variant["chunk_step_s"] == variant["step_s"]
+    for point in document["cpu_vs_gpu"]["data"]["crossover"]["per_device"][0]["points"]:
+        assert point["each_step_s"] == point["step_s"]
+    quick = load_run(OLD_QUICK).experiments
+    for point in quick["batch_size_scaling"]["data"]["per_device"][0]["points"]:
+        assert point["chunk_step_s"] == [t / point["steps"] for t in point["epoch_s"]]
+        assert len(point["chunk_step_s"]) == len(point["epoch_s"]) >= 1
+    for entry in quick["logging_interval"]["data"]["per_device"]:
+        assert entry["direct"] is None  # not measured before version 3: not made up

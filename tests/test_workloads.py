@@ -98,7 +98,12 @@ def test_mixed_precision_measures_accuracy_on_a_local_mnist(tmp_path: Path) -> N
 
     write_mnist(tmp_path, 300, 50, compress=False)
     config = PrecisionConfig(
-        workloads=("notes_mnist",), steps=(5,), modes=("fp32",), repeats=1, data_dir=str(tmp_path)
+        workloads=("notes_mnist",),
+        steps=(5,),
+        chunks=5,
+        modes=("fp32",),
+        repeats=1,
+        data_dir=str(tmp_path),
     )
     ctx = RunContext(progress=Progress(stream=io.StringIO()), physical_cores=1)
     workload = mp.run(config, [CpuDevice()], ctx)["per_device"][0]["workloads"][0]

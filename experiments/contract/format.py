@@ -28,7 +28,7 @@ from experiments.contract import declaration, shapes
 from experiments.contract.summary import summarize
 from experiments.contract.upgrades import UPGRADES
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 # What each version changed, and why. Newest last.
 HISTORY: tuple[tuple[int, str], ...] = (
@@ -53,6 +53,20 @@ HISTORY: tuple[tuple[int, str], ...] = (
         "rule behind `exceeds_noise` (version 1 files without a p-value are marked "
         "'spread_over_2sd', the rule that made them). Paths are stored with the home "
         "directory as ~.",
+    ),
+    (
+        3,
+        "More values per timing, and the machine's own drift. Long loops are read by the "
+        "clock in equal chunks: cpu_vs_gpu `chunk_epochs`/`chunk_epoch_s` and crossover "
+        "`each_step_s`, logging_interval `chunk_epoch_s`, step_overhead and mixed_precision "
+        "`chunk_steps`/`chunk_step_s`, batch_size_scaling and data_parallel "
+        "`chunk_step_s` (version 2 files: one chunk per repeat). Every "
+        "experiment's `conditions.reference` holds the reference workload's checkpoints "
+        "(absent in older files: drift not measured), `conditions.planted_slowdown` marks "
+        "a test run. logging_interval `notes_intervals` gains `smallest_p` and `method`, "
+        "and `p_value` is null where the test could never reach alpha; its `direct` holds "
+        "one `.item()` timed on its own (null in older files). step_overhead gains the "
+        "variants compiled_step, numpy and cpp.",
     ),
 )
 

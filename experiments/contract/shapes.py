@@ -135,6 +135,15 @@ _GPU_READING: Spec = Nullable(
     }
 )
 
+# The notes' reading of a GeForce model name (RTX 3080 Ti: generation 30, tier 80, Ti).
+GEFORCE_READING: Spec = {
+    "series": str,
+    "generation": str,
+    "generation_architecture": OPT_STR,
+    "tier": str,
+    "variant": OPT_STR,
+}
+
 # Every field the report reads is typed here (optional ones may be absent), so a wrong type
 # stops the reader with one line instead of breaking a template.
 ENVIRONMENT_SPEC: Spec = {
@@ -170,15 +179,7 @@ ENVIRONMENT_SPEC: Spec = {
             "compute_capability?": OPT_STR,
             "architecture?": OPT_STR,
             "tensor_cores?": {"fp16": bool, "bf16": bool, "tf32": bool},
-            "geforce_reading?": Nullable(
-                {
-                    "series": str,
-                    "generation": str,
-                    "generation_architecture": OPT_STR,
-                    "tier": str,
-                    "variant": OPT_STR,
-                }
-            ),
+            "geforce_reading?": Nullable(GEFORCE_READING),
             "sm_count?": OPT_INT,
             "power_limit_w?": OPT_NUMBER,
             "pcie_generation?": OPT_INT,
@@ -208,7 +209,30 @@ ENVIRONMENT_SPEC: Spec = {
     "python": {"version": str},
     "os": {"system": str, "release?": OPT_STR, "platform?": OPT_STR},
     "env": {"*": OPT_STR},
+    # the NVIDIA driver's own answer, apart from torch, and what torch makes of it
+    "nvidia?": {
+        "source": str,
+        "driver_version": OPT_STR,
+        "cuda_driver_version": OPT_STR,
+        "gpus": [
+            {
+                "name": str,
+                "total_memory_bytes": OPT_INT,
+                "geforce_reading": Nullable(GEFORCE_READING),
+            }
+        ],
+        "status": str,
+        "torch_cuda": OPT_STR,
+        "suggested_build": OPT_STR,
+    },
     "unavailable": [{"source": str, "code": OPT_STR, "detail": OPT_STR}],
+}
+
+# The reference workload's checkpoints during one experiment (experiments.contract.drift).
+DRIFT_SPEC: Spec = {
+    "workload": str,
+    "steps": int,
+    "checkpoints": [{"at_s": NUMBER, "times_s": TIMINGS}],
 }
 
 EXPERIMENT_SPEC: Spec = {
@@ -222,7 +246,12 @@ EXPERIMENT_SPEC: Spec = {
     "devices": [str],
     "started_utc": str,
     "finished_utc": str,
-    "conditions": dict,
+    "conditions": {
+        "other_processes_cpu_cores?": NUMBER,
+        "busy_machine?": bool,
+        "reference?": DRIFT_SPEC,
+        "planted_slowdown?": NUMBER,
+    },
     "data": (dict, None),
 }
 

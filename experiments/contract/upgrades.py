@@ -164,4 +164,53 @@ def _v1_to_v2(old: JSONDict) -> JSONDict:
     return document
 
 
-UPGRADES: dict[int, Callable[[JSONDict], JSONDict]] = {1: _v1_to_v2}
+def _chunks_v3(name: str, data: JSONDict) -> None:
+    """Version 2 read the clock once per repeat: each repeat is one chunk (of the whole
+    loop), so its values become the chunk values, exactly as measured. (Fields already
+    there are kept: development files of version 2 carried them before the number moved.)"""
+    if name == "cpu_vs_gpu":
+        epochs = data["iris"]["epochs"]
+        for entry in data["iris"]["per_device"]:
+            entry.setdefault("chunk_epochs", epochs)
+            entry.setdefault("chunk_epoch_s", [t / epochs for t in entry["times_s"]])
+        for entry in data["crossover"]["per_device"]:
+            for point in entry["points"]:
+                point.setdefault("each_step_s", list(point["step_s"]))  # a repeat's mean step
+    elif name == "logging_interval":
+        epochs = data["epochs"]
+        for entry in data["per_device"]:
+            entry.setdefault("direct", None)  # one .item() timed on its own: not in older files
+            for variant in entry["variants"]:
+                variant.setdefault("chunk_epoch_s", [t / epochs for t in variant["times_s"]])
+    elif name == "step_overhead":
+        for entry in data["per_device"]:
+            entry.setdefault("cpp_call_s", None)
+            for variant in entry["variants"]:
+                variant.setdefault("chunk_steps", data["steps"])
+                variant.setdefault("chunk_step_s", list(variant["step_s"]))
+    elif name == "batch_size_scaling":
+        for entry in data["per_device"]:
+            for point in entry["points"]:  # a repeat was one epoch of `steps` steps
+                point.setdefault("chunk_step_s", [t / point["steps"] for t in point["epoch_s"]])
+    elif name == "mixed_precision":
+        for entry in data["per_device"]:
+            for workload in entry["workloads"]:
+                for mode in workload["modes"]:
+                    timed = bool(mode["step_s"])
+                    mode.setdefault("chunk_steps", workload["steps"] if timed else None)
+                    mode.setdefault("chunk_step_s", list(mode["step_s"]))
+
+
+def _v2_to_v3(old: JSONDict) -> JSONDict:
+    document = copy.deepcopy(old)
+    document["schema_version"] = 3
+    if (
+        document.get("kind") == "experiment"
+        and document.get("status") == "ok"
+        and isinstance(document.get("data"), dict)
+    ):
+        _chunks_v3(document["experiment"], document["data"])
+    return document
+
+
+UPGRADES: dict[int, Callable[[JSONDict], JSONDict]] = {1: _v1_to_v2, 2: _v2_to_v3}

@@ -27,6 +27,7 @@ import psutil
 import torch
 
 from experiments.contract.summary import BUSY_OTHER_CORES
+from experiments.core import drift
 from experiments.core.devices import Device
 
 T = TypeVar("T")
@@ -162,19 +163,62 @@ class Case(Generic[K]):
     label: str
 
 
+@dataclass(frozen=True)
+class Chunked(Generic[T]):
+    """A timed body in equal consecutive chunks, the clock read after each: one long loop
+    (the notes' 20 000 epochs) then gives many values for a comparison instead of one,
+    at no extra cost. `run_chunk` continues where the previous chunk stopped. A warm-up
+    runs `warmup_chunks` of them (None: all), enough to pay the one-off costs."""
+
+    chunks: int
+    run_chunk: Callable[[], T]
+    warmup_chunks: int | None = None
+
+
 @dataclass
 class CaseRepeats(Generic[K, T]):
-    """Raw outcome of one case's repeats: every clock reading and what the body returned."""
+    """Raw outcome of one case's repeats: every clock reading and what the body returned
+    (for a chunked body, a list of the chunks' outputs, and each chunk's time)."""
 
     case: Case[K]
     warmup_s: list[float] = field(default_factory=list)
     times_s: list[float] = field(default_factory=list)
     warmup_outputs: list[T] = field(default_factory=list)
     outputs: list[T] = field(default_factory=list)
+    chunk_s: list[list[float]] = field(default_factory=list)  # per timed repeat
 
     @property
     def device(self) -> Device:
         return self.case.device
+
+    @property
+    def chunks_s(self) -> list[float]:
+        """Every timed chunk, repeat after repeat."""
+        return [t for repeat in self.chunk_s for t in repeat]
+
+
+def _planted_slowdown() -> float:
+    """A test-only factor by which every timed region is stretched (STUDY_PLANTED_SLOWDOWN,
+    used by benchmarks/comparisons.py to check that the diff finds a known slowdown). A
+    result measured with it says so in its conditions."""
+    raw = os.environ.get("STUDY_PLANTED_SLOWDOWN", "")
+    if not raw:
+        return 1.0
+    factor = float(raw)
+    if not 1.0 <= factor <= 10.0:
+        raise ValueError(f"STUDY_PLANTED_SLOWDOWN must be in [1, 10], got {raw}")
+    return factor
+
+
+PLANTED_SLOWDOWN = _planted_slowdown()
+
+
+def _stretch(start: float, factor: float) -> None:
+    """Busy-wait until the region since `start` has lasted `factor` times as long (a sleep
+    is too coarse for sub-millisecond regions)."""
+    target = start + (time.perf_counter() - start) * factor
+    while time.perf_counter() < target:
+        pass
 
 
 def time_once(device: Device, body: Callable[[], T]) -> tuple[float, T]:
@@ -183,24 +227,47 @@ def time_once(device: Device, body: Callable[[], T]) -> tuple[float, T]:
     start = time.perf_counter()
     output = body()
     device.synchronize()
+    if PLANTED_SLOWDOWN != 1.0:
+        _stretch(start, PLANTED_SLOWDOWN)
     return time.perf_counter() - start, output
+
+
+def time_chunks(
+    device: Device, body: Chunked[T], chunks: int | None = None
+) -> tuple[float, list[float], list[T]]:
+    """Synchronised clock readings after each chunk: the total, each chunk's time, and the
+    chunks' outputs."""
+    count = body.chunks if chunks is None else chunks
+    outputs, laps = [], []
+    device.synchronize()
+    start = previous = time.perf_counter()
+    for _ in range(count):
+        outputs.append(body.run_chunk())
+        device.synchronize()
+        if PLANTED_SLOWDOWN != 1.0:
+            _stretch(previous, PLANTED_SLOWDOWN)
+        now = time.perf_counter()
+        laps.append(now - previous)
+        previous = now
+    return previous - start, laps, outputs
 
 
 def run_cases(
     cases: Sequence[Case[K]],
-    prepare: Callable[[Case[K]], Callable[[], T]],
+    prepare: Callable[[Case[K]], Callable[[], T] | Chunked[Any]],
     *,
     warmup: int,
     repeats: int,
     progress: Progress,
     what: str,
-) -> list[CaseRepeats[K, T]]:
-    """Warm-ups then repeats, cases interleaved; `prepare` builds fresh state untimed."""
+) -> list[CaseRepeats[K, Any]]:
+    """Warm-ups then repeats, cases interleaved; `prepare` builds fresh state untimed and
+    returns the body to time (a Chunked body is read chunk by chunk)."""
     if warmup < 1:
         raise ValueError("at least one warm-up is required: first calls pay for lazy loading")
     if repeats < 1:
         raise ValueError("repeats must be at least 1")
-    results = [CaseRepeats[K, T](case=case) for case in cases]
+    results = [CaseRepeats[K, Any](case=case) for case in cases]
     total = (warmup + repeats) * len(cases)
     done = 0
     spent = 0.0
@@ -214,9 +281,16 @@ def run_cases(
                 else f"repeat {index - warmup + 1}/{repeats}"
             )
             progress.update(f"{what} | {result.case.label} | {step} | {format_eta(eta)}")
+            drift.between_repeats()
             began = time.perf_counter()
             body = prepare(result.case)
-            elapsed, output = time_once(result.device, body)
+            laps: list[float] | None = None
+            output: Any
+            if isinstance(body, Chunked):
+                count = body.warmup_chunks if is_warmup else None
+                elapsed, laps, output = time_chunks(result.device, body, count)
+            else:
+                elapsed, output = time_once(result.device, body)
             spent += time.perf_counter() - began
             done += 1
             if is_warmup:
@@ -225,18 +299,20 @@ def run_cases(
             else:
                 result.times_s.append(elapsed)
                 result.outputs.append(output)
+                if laps is not None:
+                    result.chunk_s.append(laps)
     return results
 
 
 def run_repeats(
     devices: Sequence[Device],
-    prepare: Callable[[Device], Callable[[], T]],
+    prepare: Callable[[Device], Callable[[], T] | Chunked[Any]],
     *,
     warmup: int,
     repeats: int,
     progress: Progress,
     what: str,
-) -> list[CaseRepeats[None, T]]:
+) -> list[CaseRepeats[None, Any]]:
     """`run_cases` with one case per device: the same workload everywhere."""
     cases = [Case(device, None, device.name) for device in devices]
     return run_cases(

@@ -34,9 +34,10 @@ from experiments.contract.format import (
     shareable_path,
     write_document,
 )
-from experiments.core import probe
+from experiments.core import drift, probe
 from experiments.core.devices import Device
 from experiments.core.harness import (
+    PLANTED_SLOWDOWN,
     LoadMonitor,
     Progress,
     RunContext,
@@ -225,16 +226,19 @@ def _run_one(name: str, config: Any, devices: list[Device], ctx: RunContext) -> 
     status, reason, data = "ok", None, None
     settings_at_start = numeric_settings()
     monitor.start()
-    try:
-        data = measure.run(config, devices, ctx)
-    except Skipped as skip:
-        status, reason = "skipped", str(skip)
-    except (KeyboardInterrupt, Interrupted):
-        raise
-    except Exception as error:
-        traceback.print_exc()
-        status, reason = "failed", error_reason(error)
-    conditions = {**settings_at_start, **monitor.stop()}
+    with drift.probing() as reference:
+        try:
+            data = measure.run(config, devices, ctx)
+        except Skipped as skip:
+            status, reason = "skipped", str(skip)
+        except (KeyboardInterrupt, Interrupted):
+            raise
+        except Exception as error:
+            traceback.print_exc()
+            status, reason = "failed", error_reason(error)
+    conditions = {**settings_at_start, **monitor.stop(), "reference": reference.record()}
+    if PLANTED_SLOWDOWN != 1.0:
+        conditions["planted_slowdown"] = PLANTED_SLOWDOWN
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "experiment",

@@ -8,7 +8,7 @@ from report import plots, reference
 from report.formatting import duration, gflops, number, ratio
 from report.i18n import _
 from report.load import RunResults
-from report.sections import Section, caveats, device_label, section, unfinished
+from report.sections import Section, caveats, device_label, machine, section, unfinished
 
 
 def _iris_rows(iris: dict[str, Any]) -> list[dict[str, Any]]:
@@ -128,6 +128,7 @@ def _findings(
     gpus: list[dict[str, Any]],
     best: float,
     conditions: dict[str, Any],
+    unused_gpus: str | None = None,
 ) -> list[str]:
     summary = cpu["summary"]
     findings = [
@@ -154,7 +155,14 @@ def _findings(
             )
             factor = ratio(row["vs_cpu"])
         findings.append(text.format(device=row["label"], time=time, factor=factor))
-    if not gpus:
+    if not gpus and unused_gpus:
+        findings.append(
+            _(
+                "This machine has {gpus}, but the installed torch could not use it, so the GPU "
+                "side of the notes' comparison was not run here (see the machine section)."
+            ).format(gpus=unused_gpus)
+        )
+    elif not gpus:
         findings.append(
             _(
                 "No GPU was found on this machine, so the GPU side of the notes' comparison was "
@@ -228,7 +236,13 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         if crossover["best_cpu_flops_per_s"] > cpu["flops_per_s"]
         else None,
     }
+    unused = machine.unused_gpu(run.environment)
     findings = _findings(
-        iris, cpu, real_gpus, crossover["best_cpu_flops_per_s"], document["conditions"]
+        iris,
+        cpu,
+        real_gpus,
+        crossover["best_cpu_flops_per_s"],
+        document["conditions"],
+        unused["names"] if unused else None,
     )
     return section(document, context, findings)

@@ -5,10 +5,29 @@ from __future__ import annotations
 from typing import Any
 
 from report import plots, reference
-from report.formatting import duration
+from report.formatting import duration, number
 from report.i18n import _
 from report.load import RunResults
 from report.sections import Section, device_label, gpu_measured, section, unfinished
+
+
+def _direct(
+    direct: dict[str, Any] | None, variants: list[dict[str, Any]], epochs: int
+) -> dict[str, Any] | None:
+    """One .item() timed on its own, set against the loop it sits in: its cost times the
+    loop's calls, beside the loop's own run-to-run spread."""
+    if not direct:
+        return None
+    item = direct["item"]
+    every_epoch = next((v for v in variants if v["every"] == 1), None)
+    return {
+        **item,
+        "low": item["ci95"][0] if item["ci95"] else None,
+        "high": item["ci95"][1] if item["ci95"] else None,
+        "total_s": item["mean_s"] * epochs,
+        "spread_s": every_epoch["summary"]["iqr"] if every_epoch else None,
+        "launch_sync": direct.get("launch_sync"),
+    }
 
 
 def _device_view(entry: dict[str, Any], epochs: int) -> dict[str, Any]:
@@ -43,6 +62,7 @@ def _device_view(entry: dict[str, Any], epochs: int) -> dict[str, Any]:
             floor=once["summary"]["median"] if once else None,
         ),
     }
+    view["direct"] = _direct(entry.get("direct"), entry["variants"], epochs)
     if fit:
         low, high = fit["slope_ci95"]
         view["cost_resolved"] = low > 0 or high < 0
@@ -73,6 +93,24 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
     findings = []
     for view in devices:
         fit = view["fit"]
+        direct = view["direct"]
+        if direct and direct["low"] is not None:
+            findings.append(
+                _(
+                    "On {device} one loss.item() costs {cost} measured on its own (95 % "
+                    "interval {low} to {high}), so {epochs} of them add {total} to a loop whose "
+                    "run-to-run spread (IQR) is {spread}."
+                ).format(
+                    device=view["label"],
+                    cost=duration(direct["mean_s"], 3),
+                    low=duration(direct["low"], 3),
+                    high=duration(direct["high"], 3),
+                    epochs=number(data["epochs"]),
+                    total=duration(direct["total_s"], 2),
+                    spread=duration(direct["spread_s"], 2),
+                )
+            )
+            continue
         if not fit:
             continue
         low, high = fit["slope_ci95"]

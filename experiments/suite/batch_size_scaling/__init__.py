@@ -32,7 +32,7 @@ class Config(Settings):
     max_batch: int = setting(4096, low=2, high=1 << 22)  # the largest batch size timed
     samples_per_epoch: int = setting(16_384, low=1, high=1 << 24)  # samples in one timed epoch
     warmup: int = setting(1, low=1, high=100)  # discarded epochs per batch size and device
-    repeats: int = setting(3, low=1, high=1000)  # timed epochs per batch size and device
+    repeats: int = setting(10, low=1, high=1000)  # timed epochs per batch size and device
     threads: int = setting(0, low=0, high=1024)  # torch threads on the CPU; 0 = physical cores
     # 0 = budget_share × RAM available at the start (CPU)
     memory_budget_bytes: int = setting(0, low=0)
@@ -101,6 +101,7 @@ DATA_SPEC = {
                             "warmup_s": TIMINGS,
                             "epoch_s": TIMINGS,
                             "summary": SUMMARY_SPEC,
+                            "chunk_step_s": TIMINGS,  # per step, of each eighth of an epoch
                             "samples_per_s": NUMBER,
                             "peak_bytes": int,
                         }
@@ -141,10 +142,10 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
         data["per_device"],
         lambda e: [
             (
-                f"epoch/{p['batch']}",
-                N_("epoch at batch {batch}"),
+                f"step/{p['batch']}",
+                N_("step at batch {batch}"),
                 {"batch": p["batch"]},
-                p["epoch_s"],
+                p["chunk_step_s"],
             )
             for p in e["points"]
         ],

@@ -21,19 +21,19 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable
 from typing import Any
 
 import psutil
 import torch
 from torch import nn
 
-from experiments.contract.statistics import linear_fit
+from experiments.contract.distributions import linear_fit
 from experiments.contract.summary import summarize
 from experiments.core import memory
 from experiments.core.devices import Device
 from experiments.core.harness import (
     Case,
+    Chunked,
     RunContext,
     device_record,
     finite,
@@ -185,6 +185,11 @@ def real_images(config: Config) -> data.Split | None:
     return images
 
 
+def chunks_for(steps: int) -> int:
+    """Clock readings per epoch: 8 where the steps allow (batch sizes are powers of two)."""
+    return next(c for c in (8, 4, 2, 1) if steps % c == 0)
+
+
 def _speed(
     devices: list[Device], config: Config, ctx: RunContext, images: data.Split | None
 ) -> dict[str, list[Any]]:
@@ -192,25 +197,31 @@ def _speed(
     cases = [Case(d, b, f"{d.name}, batch {b}") for d in devices for b in sizes]
     criterion = nn.CrossEntropyLoss()
 
-    def prepare(case: Case[int]) -> Callable[[], list[float]]:
+    def prepare(case: Case[int]) -> Chunked[list[float]]:
         batch = case.variant
         model, optimizer, x, y = _model_and_data(
             case.device, config, config.samples_per_epoch, images
         )
         steps = config.samples_per_epoch // batch
+        chunks = chunks_for(steps)
+        size = steps // chunks
+        position = [0]
 
-        def epoch() -> list[float]:
+        def chunk() -> list[float]:
+            # the epoch's steps, read by the clock every `size` steps
             losses = []
-            for index in range(steps):
+            start = position[0]
+            for index in range(start, start + size):
                 inputs = x[index * batch : (index + 1) * batch]
                 loss = criterion(model(inputs), y[index * batch : (index + 1) * batch])
                 optimizer.zero_grad()
                 loss.backward()
                 optimizer.step()
                 losses.append(loss.item())
+            position[0] = (start + size) % steps
             return losses
 
-        return epoch
+        return Chunked(chunks, chunk)
 
     runs = run_cases(
         cases,
@@ -232,6 +243,7 @@ def _speed(
                 "warmup_s": result.warmup_s,
                 "epoch_s": result.times_s,
                 "summary": summary,
+                "chunk_step_s": [t / (steps // chunks_for(steps)) for t in result.chunks_s],
                 "samples_per_s": steps * batch / summary["median"],
             }
         )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import struct
-from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -21,6 +20,7 @@ import torch
 from experiments.contract.summary import summarize
 from experiments.core.devices import Device
 from experiments.core.harness import (
+    Chunked,
     RunContext,
     device_record,
     finite,
@@ -43,14 +43,20 @@ def _iris(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, A
     set_threads(config.threads)
     trained: dict[str, torch.nn.Module] = {}
 
-    def prepare(device: Device) -> Callable[[], list[float]]:
+    chunk = config.chunk_epochs
+
+    def prepare(device: Device) -> Chunked[list[float]]:
         seed_everything(config.seed)
-        model = models.mlp(spec).to(device.torch_device)
+        model = models.notes_iris(spec).to(device.torch_device)
         x = split.x_train.to(device.torch_device)
         y = split.y_train.to(device.torch_device)
         optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
         trained[device.name] = model
-        return lambda: loops.train_like_the_notes(model, x, y, optimizer, config.epochs)
+        # the notes' loop, its clock read every `chunk` epochs: many values for a diff
+        return Chunked(
+            config.epochs // chunk,
+            lambda: loops.train_like_the_notes(model, x, y, optimizer, chunk),
+        )
 
     runs = run_repeats(
         devices,
@@ -67,14 +73,17 @@ def _iris(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, A
         accuracy = loops.accuracy(
             trained[run.device.name], split.x_test.to(where), split.y_test.to(where)
         )
-        losses = run.outputs[-1]
-        digests = [curve_digest(curve) for curve in run.outputs]
+        curves = [[v for part in parts for v in part] for parts in run.outputs]
+        losses = curves[-1]
+        digests = [curve_digest(curve) for curve in curves]
         per_device.append(
             {
                 **device_record(run.device),
                 "warmup_s": run.warmup_s,
                 "times_s": run.times_s,
                 "summary": summarize(run.times_s),
+                "chunk_epochs": chunk,
+                "chunk_epoch_s": [t / chunk for t in run.chunks_s],
                 "final_loss": finite(losses[-1]),
                 "test_accuracy": accuracy,
                 "curve_every": config.curve_every,
@@ -112,14 +121,13 @@ def _crossover(config: Config, devices: list[Device], ctx: RunContext) -> dict[s
             x_cpu: torch.Tensor = x_cpu,
             y_cpu: torch.Tensor = y_cpu,
             size: int = size,
-        ) -> Callable[[], list[float]]:
+        ) -> Chunked[float]:
             seed_everything(config.seed)
             model = models.mlp(catalog.square_mlp(size)).to(device.torch_device)
             x, y = x_cpu.to(device.torch_device), y_cpu.to(device.torch_device)
             optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
-            return lambda: loops.train_like_the_notes(
-                model, x, y, optimizer, config.crossover_steps
-            )
+            # every step read by the clock (each ends in loss.item(), a sync anyway)
+            return Chunked(config.crossover_steps, loops.notes_step(model, x, y, optimizer))
 
         runs = run_repeats(
             devices,
@@ -138,6 +146,7 @@ def _crossover(config: Config, devices: list[Device], ctx: RunContext) -> dict[s
                     "warmup_step_s": [t / config.crossover_steps for t in run.warmup_s],
                     "step_s": step_s,
                     "summary": summarize(step_s),
+                    "each_step_s": run.chunks_s,
                 }
             )
     cpu_points = points[devices[0].name]

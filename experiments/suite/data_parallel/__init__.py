@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric, device_metrics
+from experiments.contract.settings import SEED, Settings, setting
 from experiments.contract.shapes import (
     NUMBER,
     OPT_NUMBER,
@@ -26,7 +27,7 @@ from experiments.contract.shapes import (
     device_entry,
 )
 from experiments.suite.data_parallel.plan import parse_endpoint
-from experiments.workloads.catalog import MODELS, check_names
+from experiments.workloads.catalog import MODELS
 
 # The notes' MNIST MLP of note 003 (784-128-10, 101,770 parameters) and the wide MLP of the
 # mixed-precision experiment (1024-2048-2048-10, about 6.3 million): little and much
@@ -36,65 +37,45 @@ assert all(name in MODELS for name in WORKLOADS)
 
 
 @dataclass(frozen=True)
-class Config:
-    seed: int = 0  # weights and data
-    workloads: tuple[str, ...] = WORKLOADS
+class Config(Settings):
+    seed: int = setting(0, **SEED)  # weights and data
+    workloads: tuple[str, ...] = setting(WORKLOADS, choices=WORKLOADS)
     # per workload: the global batch of strong scaling, which is also each process's batch
     # in weak scaling and the batch one process trains on alone
-    batches: tuple[int, ...] = (64, 256)
-    steps: tuple[int, ...] = (100, 10)  # training steps per timed repeat, per workload
-    warmup: int = 1  # discarded runs of every configuration
-    repeats: int = 5  # timed runs of every configuration, interleaved
-    threads: int = 1  # torch threads per process on a CPU: one core each
-    max_processes: int = 0  # 0: one per physical core (CPU) or per GPU
-    lr: float = 0.01  # SGD, as in the notes
-    check_steps: int = 5  # steps of the equality check against one process
-    tolerance: float = 1e-5  # largest |Δ parameter| that counts as the same model
+    batches: tuple[int, ...] = setting((64, 256), low=1, high=1 << 20)
+    steps: tuple[int, ...] = setting((100, 10), low=1, high=1_000_000)  # per timed repeat
+    warmup: int = setting(1, low=1, high=100)  # discarded runs of every configuration
+    repeats: int = setting(10, low=1, high=1000)  # timed runs of every configuration
+    threads: int = setting(1, low=1, high=1024)  # torch threads per process on a CPU
+    max_processes: int = setting(0, low=0, high=4096)  # 0: one per physical core or GPU
+    lr: float = setting(0.01, low=0, low_open=True, high=10)  # SGD, as in the notes
+    check_steps: int = setting(5, low=1, high=10_000)  # steps of the equality check
+    # largest |Δ parameter| that counts as the same model
+    tolerance: float = setting(1e-5, low=0, low_open=True, high=1, high_open=True)
     # the all-reduce sweep (bytes; float32, so multiples of 4) and all-reduces per timed run
-    allreduce_sizes: tuple[int, ...] = (4096, 16384, 65536, 262144, 1048576, 4194304, 16777216)
-    allreduce_rounds: int = 10
-    simulated_gpus: int = 2  # how many GPUs a stand-in device plays (tests only)
+    allreduce_sizes: tuple[int, ...] = setting(
+        (4096, 16384, 65536, 262144, 1048576, 4194304, 16777216), low=4, high=1 << 34
+    )
+    allreduce_rounds: int = setting(10, low=1, high=100_000)
+    simulated_gpus: int = setting(2, low=1, high=64)  # GPUs a stand-in device plays (tests)
     # several machines (README): nodes, processes on this one, the coordinator's HOST:PORT
-    nnodes: int = 1
-    nproc_per_node: int = 0  # 0: as many as this machine's devices can use
+    nnodes: int = setting(1, low=1, high=1024)
+    nproc_per_node: int = setting(0, low=0, high=4096)  # 0: as many as the devices can use
     rdzv_endpoint: str = ""  # empty: 127.0.0.1 on a free port (one machine)
     rdzv_id: str = "data_parallel"
     # bounds on every wait, in seconds: the others joining, one collective, the whole launch,
     # and a worker's grace between SIGTERM and SIGKILL when the launch is torn down
-    join_timeout_s: int = 60
-    collective_timeout_s: int = 60
-    launch_timeout_s: int = 600
-    shutdown_timeout_s: int = 5
+    join_timeout_s: int = setting(60, low=1, high=86_400)
+    collective_timeout_s: int = setting(60, low=1, high=86_400)
+    launch_timeout_s: int = setting(600, low=1, high=7 * 86_400)
+    shutdown_timeout_s: int = setting(5, low=1, high=3600)
 
-    def __post_init__(self) -> None:
-        check_names("workloads", self.workloads, WORKLOADS)
-        if not self.workloads:
-            raise ValueError("workloads must name at least one workload")
-        if len(self.batches) != len(self.workloads) or min(self.batches) < 1:
-            raise ValueError("batches needs one positive batch per workload")
-        if len(self.steps) != len(self.workloads) or min(self.steps) < 1:
-            raise ValueError("steps needs one positive count per workload")
-        positive = {
-            "warmup": self.warmup,
-            "repeats": self.repeats,
-            "threads": self.threads,
-            "check_steps": self.check_steps,
-            "allreduce_rounds": self.allreduce_rounds,
-            "simulated_gpus": self.simulated_gpus,
-            "nnodes": self.nnodes,
-            "join_timeout_s": self.join_timeout_s,
-            "collective_timeout_s": self.collective_timeout_s,
-            "launch_timeout_s": self.launch_timeout_s,
-            "shutdown_timeout_s": self.shutdown_timeout_s,
-        }
-        for name, value in positive.items():
-            if value < 1:
-                raise ValueError(f"{name} must be at least 1, got {value}")
-        if self.max_processes < 0 or self.nproc_per_node < 0:
-            raise ValueError("max_processes and nproc_per_node must be 0 (automatic) or more")
-        if not 0 < self.tolerance < 1 or self.lr <= 0:
-            raise ValueError("tolerance must be in (0, 1) and lr positive")
-        if len(self.allreduce_sizes) < 2 or any(s < 4 or s % 4 for s in self.allreduce_sizes):
+    def check(self) -> None:
+        if len(self.batches) != len(self.workloads):
+            raise ValueError("batches needs one batch per workload")
+        if len(self.steps) != len(self.workloads):
+            raise ValueError("steps needs one count per workload")
+        if len(self.allreduce_sizes) < 2 or any(s % 4 for s in self.allreduce_sizes):
             raise ValueError("allreduce_sizes needs two or more byte counts, multiples of 4")
         if list(self.allreduce_sizes) != sorted(set(self.allreduce_sizes)):
             raise ValueError("allreduce_sizes must grow strictly")
@@ -108,7 +89,12 @@ class Config:
             raise ValueError("launch_timeout_s must exceed join_timeout_s + collective_timeout_s")
 
 
-TIMED = {"warmup_s": [NUMBER], "step_s": [NUMBER], "summary": SUMMARY_SPEC}
+TIMED = {
+    "warmup_s": [NUMBER],
+    "step_s": [NUMBER],
+    "summary": SUMMARY_SPEC,
+    "chunk_step_s?": [NUMBER],  # per step, of each chunk of a repeat (the diff's values)
+}
 
 RUN_SPEC = {
     "method": str,  # single (one process, no wrapper), ddp, data_parallel
@@ -183,7 +169,7 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
                 f"{w['workload']}/{r['method']}/{r['scaling']}/{r['processes']}",
                 N_("{workload}, {method}, {scaling}, processes: {processes}"),
                 {k: r[k] for k in ("method", "scaling", "processes")} | {"workload": w["workload"]},
-                r["step_s"],
+                r.get("chunk_step_s") or r["step_s"],
             )
             for w in e["workloads"]
             for r in w["runs"]
@@ -200,7 +186,7 @@ DECLARATION = Declaration(
         "default": Config(),
         "quick": Config(
             steps=(20, 2),
-            repeats=3,
+            repeats=10,
             check_steps=2,
             allreduce_sizes=(4096, 262144, 4194304),
             allreduce_rounds=5,

@@ -18,7 +18,7 @@ import torch
 import torch.distributed as dist
 
 from experiments.core.devices import CpuDevice, Device
-from experiments.core.harness import Case, CaseRepeats, Progress, run_cases
+from experiments.core.harness import Case, CaseRepeats, Chunked, Progress, run_cases
 from experiments.suite.data_parallel import hooks, plan, training
 from experiments.suite.data_parallel.plan import Setup
 from experiments.suite.data_parallel.training import Samples
@@ -123,7 +123,7 @@ class Job:
     label: str
     ranks: int
     per: int
-    prepare: Callable[[], Callable[[], None]]
+    prepare: Callable[[], Callable[[], None] | Chunked[None]]
     key: tuple[Any, ...]
 
 
@@ -148,12 +148,12 @@ def jobs(
         if not setup.divides(workload.batch):
             continue  # unequal shares would not be the same step: not timed
 
-        def train(setup: Setup = setup) -> Callable[[], None]:
+        def train(setup: Setup = setup) -> Chunked[None]:
             model = training.fresh_model(workload.spec, config["seed"], group.where)
             subgroup = group.subgroups.get(setup.processes) if setup.method == "ddp" else None
             wrapped = training.wrap(model, setup, group.kind, group.where, subgroup)
             mine = samples.batches(setup, workload.batch, rank, workload.steps)
-            return training.trainer(wrapped, mine, config["lr"])
+            return training.chunked_trainer(wrapped, mine, config["lr"])
 
         found.append(Job(label, setup.ranks, workload.steps, train, key))
     for k, sizes in checked.buckets.items():
@@ -191,7 +191,7 @@ def time_jobs(
         Case(group.device if rank < job.ranks else idle, job, job.label) for group, job in found
     ]
 
-    def prepare(case: Case[Job]) -> Callable[[], None]:
+    def prepare(case: Case[Job]) -> Callable[[], None] | Chunked[None]:
         body = case.variant.prepare() if rank < case.variant.ranks else _noop
         dist.barrier()
         return body

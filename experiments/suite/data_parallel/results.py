@@ -25,7 +25,13 @@ def _timed(everyone: Sequence[Timings], key: tuple[Any, ...], ranks: int) -> dic
     """warmup_s, step_s (slowest rank) and the summary of one job's readings."""
     warmup = _slowest([everyone[r][key]["warmup_s"] for r in range(ranks)])
     steps = _slowest([everyone[r][key]["step_s"] for r in range(ranks)])
-    return {"warmup_s": warmup, "step_s": steps, "summary": summarize(steps)}
+    chunks = _slowest([everyone[r][key].get("chunk_step_s", []) for r in range(ranks)])
+    return {
+        "warmup_s": warmup,
+        "step_s": steps,
+        "summary": summarize(steps),
+        "chunk_step_s": chunks or steps,
+    }
 
 
 def _nodes(facts: Sequence[dict[str, Any]], ranks: int) -> int:
@@ -52,6 +58,7 @@ def _run(
         "warmup_s": [],
         "step_s": [],
         "summary": summarize([]),
+        "chunk_step_s": [],
         "rank_step_s": [],
         "allreduce": None,
         "max_parameter_difference": None,

@@ -17,7 +17,7 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 
-from experiments.core.harness import seed_everything
+from experiments.core.harness import Chunked, seed_everything
 from experiments.suite.data_parallel.plan import Setup
 from experiments.workloads import models
 from experiments.workloads.catalog import MlpSpec
@@ -120,6 +120,33 @@ def trainer(
             optimizer.step()
 
     return train
+
+
+def chunks_for(steps: int) -> int:
+    """How many equal chunks a repeat of `steps` steps is read in (10 where it divides)."""
+    return next(c for c in (10, 8, 5, 4, 2, 1) if steps % c == 0)
+
+
+def chunked_trainer(
+    model: nn.Module, batches: Sequence[tuple[torch.Tensor, torch.Tensor]], lr: float
+) -> Chunked[None]:
+    """`trainer`, read by the clock in equal chunks of steps: many values per repeat. Each
+    DDP step all-reduces, so the ranks stay in step and every rank's chunk is the same."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+    chunks = chunks_for(len(batches))
+    size = len(batches) // chunks
+    position = [0]
+
+    def run_chunk() -> None:
+        start = position[0]
+        for inputs, targets in batches[start : start + size]:
+            optimizer.zero_grad()
+            loss = nn.functional.cross_entropy(model(inputs), targets)
+            loss.backward()  # type: ignore[no-untyped-call]
+            optimizer.step()
+        position[0] = start + size
+
+    return Chunked(chunks, run_chunk)
 
 
 def parameters_of(model: nn.Module) -> list[torch.Tensor]:

@@ -172,9 +172,13 @@ def measure(
     timed = jobs.time_jobs([(groups[i], job) for i, job in found], config, me.rank, progress)
     timings: list[results.Timings] = [{} for _ in groups]
     for (index, job), result in zip(found, timed, strict=True):
+        chunks = len(result.chunk_s[0]) if result.chunk_s else 1
         timings[index][job.key] = {
             "warmup_s": [t / job.per for t in result.warmup_s],
             "step_s": [t / job.per for t in result.times_s],
+            # each chunk's time per step (a repeat read in equal chunks of steps)
+            "chunk_step_s": [t / (job.per / chunks) for t in result.chunks_s]
+            or [t / job.per for t in result.times_s],
         }
     return {
         "environment": environment,

@@ -30,7 +30,9 @@ class Config(Settings):
     read_once: bool = True  # also time the loop with no .item() inside (read once at the end)
     lr: float = setting(0.01, low=0, low_open=True, high=10)  # the notes' SGD learning rate
     hidden: int = setting(10, low=1, high=4096)  # the notes' 4-10-3 network
-    warmup: int = setting(1, low=1, high=100)  # discarded first runs per interval and device
+    # the clock is read every this many epochs; a multiple of every interval
+    chunk_epochs: int = setting(2000, low=1, high=10_000_000)
+    warmup: int = setting(1, low=1, high=100)  # discarded first chunks per interval and device
     repeats: int = setting(3, low=1, high=1000)  # timed runs per interval and device
     threads: int = setting(1, low=1, high=1024)  # torch intra-op threads on the CPU
 
@@ -39,7 +41,27 @@ class Config(Settings):
             raise ValueError("intervals needs at least two different intervals")
         if max(self.intervals) > self.epochs:
             raise ValueError(f"an interval longer than epochs ({self.epochs}) records nothing")
+        if self.epochs % self.chunk_epochs:
+            raise ValueError(
+                f"chunk_epochs ({self.chunk_epochs}) must divide epochs ({self.epochs})"
+            )
+        uneven = [k for k in self.intervals if self.chunk_epochs % k]
+        if uneven:
+            raise ValueError(
+                f"chunk_epochs ({self.chunk_epochs}) must be a multiple of every interval "
+                f"(not of {', '.join(map(str, uneven))})"
+            )
 
+
+MICROBENCHMARK_SPEC = {
+    "stmt": str,
+    "runs": int,
+    "calls_per_run": int,
+    "times_s": TIMINGS,
+    "median_s": NUMBER,
+    "mean_s": NUMBER,
+    "ci95": Nullable([NUMBER]),
+}
 
 DATA_SPEC = {
     "epochs": int,
@@ -55,11 +77,16 @@ DATA_SPEC = {
                             "warmup_s": TIMINGS,
                             "times_s": TIMINGS,
                             "summary": SUMMARY_SPEC,
+                            "chunk_epoch_s": TIMINGS,
                             "final_loss": OPT_NUMBER,
                         }
                     ]
                 ),
                 fit=Nullable(FIT_SPEC),
+                # one .item() (and on CUDA one launch + sync) timed on its own
+                direct=Nullable(
+                    {"item": MICROBENCHMARK_SPEC, "launch_sync": Nullable(MICROBENCHMARK_SPEC)}
+                ),
                 notes_intervals=Nullable(
                     {
                         "intervals": [int],
@@ -68,7 +95,9 @@ DATA_SPEC = {
                         # which rule decided exceeds_noise: "kruskal_wallis" (p below alpha) or,
                         # in files from before that test, "spread_over_2sd"
                         "rule": str,
-                        "p_value?": NUMBER,
+                        "p_value?": OPT_NUMBER,  # None: alpha unreachable (smallest_p)
+                        "smallest_p?": NUMBER,
+                        "method?": str,  # exact or permutation (the p of older files: chi²)
                         "alpha?": NUMBER,
                         "exceeds_noise": bool,
                     }
@@ -80,9 +109,11 @@ DATA_SPEC = {
 
 
 def _variant_metric(v: dict[str, Any]) -> tuple[str, str, dict[str, Any], list[float]]:
+    """Per-epoch time of each chunk of the loop: tens of values per interval for a diff."""
+    values = v["chunk_epoch_s"]
     if v["every"]:
-        return f"every/{v['every']}", N_("every {every}"), {"every": v["every"]}, v["times_s"]
-    return "read_once", N_("read once"), {}, v["times_s"]
+        return f"every/{v['every']}", N_("every {every}, per epoch"), {"every": v["every"]}, values
+    return "read_once", N_("read once, per epoch"), {}, values
 
 
 def metrics(data: dict[str, Any]) -> list[Metric]:
@@ -96,8 +127,8 @@ DECLARATION = Declaration(
     config=Config,
     profiles={
         "default": Config(),
-        "quick": Config(epochs=2000, intervals=(1, 10, 100, 1000)),
-        "smoke": Config(epochs=200, intervals=(1, 10, 100)),
+        "quick": Config(epochs=2000, chunk_epochs=200, intervals=(1, 10, 100, 200)),
+        "smoke": Config(epochs=200, chunk_epochs=100, intervals=(1, 10, 100)),
     },
     data_spec=DATA_SPEC,
     metrics=metrics,

@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Callable
 from typing import Any
 
 import torch
+from torch.utils import benchmark
 
-from experiments.contract.statistics import kruskal_wallis_p, linear_fit
+from experiments.contract.distributions import linear_fit, t95
+from experiments.contract.statistics import kruskal_wallis
 from experiments.contract.summary import summarize
 from experiments.core.devices import Device
 from experiments.core.harness import (
     Case,
+    Chunked,
     RunContext,
     device_record,
     finite,
@@ -49,16 +51,60 @@ def _noise_verdict(variants: list[dict[str, Any]]) -> dict[str, Any] | None:
         return None
     medians = [v["summary"]["median"] for v in rows]
     pooled_sd = math.sqrt(statistics.fmean(statistics.variance(v["times_s"]) for v in rows))
-    p_value = kruskal_wallis_p([v["times_s"] for v in rows])
+    test = kruskal_wallis([v["times_s"] for v in rows])
+    reachable = test.smallest_p < NOISE_ALPHA
     return {
         "intervals": [v["every"] for v in rows],
         "median_spread_s": max(medians) - min(medians),
         "pooled_sd_s": pooled_sd,
         "rule": "kruskal_wallis",
-        "p_value": p_value,
+        # None where even a complete separation of the repeats could not reach alpha
+        "p_value": test.p_value if reachable else None,
+        "smallest_p": test.smallest_p,
+        "method": test.method,
         "alpha": NOISE_ALPHA,
-        "exceeds_noise": p_value < NOISE_ALPHA,
+        "exceeds_noise": reachable and test.p_value < NOISE_ALPHA,
     }
+
+
+def microbenchmark(stmt: str, names: dict[str, Any], threads: int) -> dict[str, Any]:
+    """One statement timed on its own by torch.utils.benchmark's adaptive timer: runs of many
+    calls each until the spread settles; the mean per call with a 95 % t interval over the
+    runs (each run's mean is close to normal: it averages thousands of calls)."""
+    measurement = benchmark.Timer(stmt=stmt, globals=names, num_threads=threads).adaptive_autorange(
+        threshold=0.02, min_run_time=0.5, max_run_time=5.0
+    )
+    times = [float(t) for t in measurement.times]
+    mean = statistics.fmean(times)
+    half = (
+        t95(len(times) - 1) * statistics.stdev(times) / math.sqrt(len(times))
+        if len(times) > 1
+        else math.inf
+    )
+    return {
+        "stmt": stmt,
+        "runs": len(times),
+        "calls_per_run": int(measurement.number_per_run),
+        "times_s": times,
+        "median_s": float(measurement.median),
+        "mean_s": mean,
+        "ci95": [mean - half, mean + half] if math.isfinite(half) else None,
+    }
+
+
+def item_cost(device: Device, threads: int) -> dict[str, Any]:
+    """What one `.item()` costs on this device, measured directly; on CUDA also one tiny
+    kernel launch with a synchronisation (the GPU's part of every notes step)."""
+    where = device.torch_device
+    loss = torch.tensor(1.0, device=where)
+    found = {"item": microbenchmark("loss.item()", {"loss": loss}, threads), "launch_sync": None}
+    if device.kind == "cuda":
+        found["launch_sync"] = microbenchmark(
+            "x.add_(1.0); torch.cuda.synchronize()",
+            {"x": torch.zeros(1, device=where), "torch": torch},
+            threads,
+        )
+    return found
 
 
 def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
@@ -74,16 +120,28 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         for every in variants
     ]
 
-    def prepare(case: Case[int | None]) -> Callable[[], list[float]]:
+    chunk = config.chunk_epochs
+
+    def prepare(case: Case[int | None]) -> Chunked[list[float]]:
         seed_everything(config.seed)
         where = case.device.torch_device
-        model = models.mlp(spec).to(where)
+        model = models.notes_iris(spec).to(where)
         x, y = split.x_train.to(where), split.y_train.to(where)
         optimizer = torch.optim.SGD(model.parameters(), lr=config.lr)
         every = case.variant
+        # the clock is read every `chunk` epochs (a multiple of every interval); a warm-up
+        # is one chunk: enough for the one-off costs, a tenth of a whole loop's time
         if every is None:
-            return lambda: loops.train_reading_once(model, x, y, optimizer, config.epochs)
-        return lambda: loops.train_recording_every(model, x, y, optimizer, config.epochs, every)
+            return Chunked(
+                config.epochs // chunk,
+                lambda: loops.train_reading_once(model, x, y, optimizer, chunk),
+                warmup_chunks=1,
+            )
+        return Chunked(
+            config.epochs // chunk,
+            lambda: loops.train_recording_every(model, x, y, optimizer, chunk, every),
+            warmup_chunks=1,
+        )
 
     runs = run_cases(
         cases,
@@ -99,7 +157,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         rows: list[dict[str, Any]] = []
         for result in mine:
             every = result.case.variant
-            losses = result.outputs[-1]
+            losses = [v for part in result.outputs[-1] for v in part]
             rows.append(
                 {
                     "every": every,
@@ -107,6 +165,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                     "warmup_s": result.warmup_s,
                     "times_s": result.times_s,
                     "summary": summarize(result.times_s),
+                    "chunk_epoch_s": [t / chunk for t in result.chunks_s],
                     "final_loss": finite(losses[-1]) if losses else None,
                 }
             )
@@ -114,12 +173,14 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         xs = [float(r["records"]) for r in recorded for _ in r["times_s"]]
         ys = [t for r in recorded for t in r["times_s"]]
         fit = linear_fit(xs, ys) if len(xs) >= 3 else None
+        ctx.progress.update(f"logging_interval | {device.name} | one .item() on its own")
         per_device.append(
             {
                 **device_record(device),
                 "variants": rows,
                 "fit": fit,
                 "notes_intervals": _noise_verdict(rows),
+                "direct": item_cost(device, config.threads),
             }
         )
     return {"epochs": config.epochs, "threads": config.threads, "per_device": per_device}

@@ -55,6 +55,7 @@ class Config(Settings):
     steps: tuple[int, ...] = setting((400, 10, 1000, 900), low=1, high=1_000_000)
     warmup: int = setting(1, low=1, high=100)  # discarded runs per workload, mode and device
     repeats: int = setting(3, low=1, high=1000)  # timed runs per workload, mode and device
+    chunks: int = setting(10, low=1, high=10_000)  # clock readings per run (divides every steps)
     threads: int = setting(0, low=0, high=1024)  # torch threads on the CPU; 0 = physical cores
     # GradScaler's starting scale (its default, 2**16)
     init_scale: float = setting(65536.0, low=0, low_open=True, high=2.0**127)
@@ -69,6 +70,12 @@ class Config(Settings):
             raise ValueError(
                 f"steps needs one count per workload: {len(self.workloads)} workloads, "
                 f"{len(self.steps)} counts"
+            )
+        uneven = [n for n in self.steps if n % self.chunks]
+        if uneven:
+            raise ValueError(
+                f"chunks ({self.chunks}) must divide every workload's steps "
+                f"(not {', '.join(map(str, uneven))})"
             )
         if self.data_dir:
             from pathlib import Path
@@ -102,6 +109,8 @@ DATA_SPEC = {
                                         "warmup_s": [POSITIVE],
                                         "step_s": [POSITIVE],
                                         "summary": SUMMARY_SPEC,
+                                        "chunk_steps": OPT_INT,
+                                        "chunk_step_s": [POSITIVE],
                                         "memory": Nullable({"*": int}),
                                         "final_loss": OPT_NUMBER,
                                         "accuracy": OPT_NUMBER,
@@ -130,7 +139,7 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
                 f"{w['workload']}/{m['mode']}",
                 "{workload} {mode}",
                 {"workload": w["workload"], "mode": m["mode"]},
-                m["step_s"],
+                m["chunk_step_s"],
             )
             for w in e["workloads"]
             for m in w["modes"]

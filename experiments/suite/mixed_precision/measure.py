@@ -21,7 +21,6 @@ losses. A mode the device cannot run is recorded as unsupported, with why.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -34,6 +33,7 @@ from experiments.core.devices import Device
 from experiments.core.harness import (
     Case,
     CaseRepeats,
+    Chunked,
     NotHere,
     RunContext,
     device_record,
@@ -84,28 +84,38 @@ class Outcome:
     model: nn.Module
 
 
-def make_trainer(
-    workload: Workload, mode: str, device: Device, split: data.Split, steps: int, config: Config
-) -> Callable[[], Outcome]:
-    """A fresh seeded model; the returned function trains it `steps` steps in `mode`."""
-    seed_everything(config.seed)
-    where = device.torch_device
-    model = models.mlp(catalog.MODELS[workload.model]).to(where)
-    optimizer = torch.optim.SGD(model.parameters(), lr=workload.lr)
-    low = DTYPES[mode]
-    scaler = torch.amp.GradScaler(where.type, init_scale=config.init_scale, enabled=mode == "fp16")
-    x, y = split.x_train.to(where), split.y_train.to(where)
-    rows = x.shape[0]
-    batch = min(workload.batch, rows)
-    batches_per_pass = rows // batch
+class Training:
+    """One mode's training of a fresh seeded model, `steps` steps in all, done in calls of
+    a few steps each (the clock is read between calls); `outcome()` when it is over."""
 
-    def train() -> Outcome:
-        losses: list[float] = []
-        skipped = 0
-        for step in range(steps):
-            start = (step % batches_per_pass) * batch
-            inputs, targets = x[start : start + batch], y[start : start + batch]
-            with torch.autocast(where.type, dtype=low or torch.float32, enabled=low is not None):
+    def __init__(
+        self, workload: Workload, mode: str, device: Device, split: data.Split, config: Config
+    ) -> None:
+        seed_everything(config.seed)
+        where = device.torch_device
+        self.model = models.mlp(catalog.MODELS[workload.model]).to(where)
+        self.optimizer = torch.optim.SGD(self.model.parameters(), lr=workload.lr)
+        self.where = where
+        self.low = DTYPES[mode]
+        self.scaler = torch.amp.GradScaler(
+            where.type, init_scale=config.init_scale, enabled=mode == "fp16"
+        )
+        self.x, self.y = split.x_train.to(where), split.y_train.to(where)
+        self.batch = min(workload.batch, int(self.x.shape[0]))
+        self.batches_per_pass = int(self.x.shape[0]) // self.batch
+        self.step = 0
+        self.losses: list[float] = []
+        self.skipped = 0
+
+    def run(self, steps: int) -> None:
+        model, optimizer, scaler, low = self.model, self.optimizer, self.scaler, self.low
+        for _ in range(steps):
+            start = (self.step % self.batches_per_pass) * self.batch
+            inputs = self.x[start : start + self.batch]
+            targets = self.y[start : start + self.batch]
+            with torch.autocast(
+                self.where.type, dtype=low or torch.float32, enabled=low is not None
+            ):
                 log_p = nn.functional.log_softmax(model(inputs), dim=1)
                 loss = nn.functional.nll_loss(log_p, targets)
             optimizer.zero_grad()
@@ -114,12 +124,13 @@ def make_trainer(
             scaler.step(optimizer)
             scaler.update()
             if scale_before is not None and scaler.get_scale() < scale_before:
-                skipped += 1  # an inf/NaN gradient: the scaler skipped this step
-            losses.append(loss.item())
-        final_scale = scaler.get_scale() if scaler.is_enabled() else None
-        return Outcome(losses, skipped, final_scale, model)
+                self.skipped += 1  # an inf/NaN gradient: the scaler skipped this step
+            self.losses.append(loss.item())
+            self.step += 1
 
-    return train
+    def outcome(self) -> Outcome:
+        final_scale = self.scaler.get_scale() if self.scaler.is_enabled() else None
+        return Outcome(self.losses, self.skipped, final_scale, self.model)
 
 
 def _probe(
@@ -132,8 +143,8 @@ def _probe(
     is skipped, and the measured step time is the finding.
     """
     try:
-        trainer = make_trainer(workload, mode, device, split, 1, config)
-        elapsed, _ = time_once(device, trainer)
+        training = Training(workload, mode, device, split, config)
+        elapsed, _ = time_once(device, lambda: training.run(1))
         projected = elapsed * steps * (config.warmup + config.repeats)
         if projected > config.max_case_seconds:
             raise NotHere(
@@ -159,6 +170,8 @@ def _not_timed(mode: str, reason: dict[str, Any] | None) -> dict[str, Any]:
         "warmup_s": [],
         "step_s": [],
         "summary": summarize([]),
+        "chunk_steps": None,
+        "chunk_step_s": [],
         "memory": None,
         "final_loss": None,
         "accuracy": None,
@@ -176,13 +189,16 @@ def _timed(
     split: data.Split,
     device: Device,
     steps: int,
-    result: CaseRepeats[tuple[str, str], Outcome],
+    result: CaseRepeats[tuple[str, str], None],
+    out: Outcome,
     reference: Outcome | None,
+    chunks: int,
 ) -> dict[str, Any]:
     """One mode's record: its timings, one step's memory by bucket, and how far its training
-    drifted from FP32's (`reference`, the same seed in full precision)."""
-    out = result.outputs[-1]
+    (`out`, the last timed run) drifted from FP32's (`reference`, the same seed in full
+    precision)."""
     step_s = [t / steps for t in result.times_s]
+    chunk_steps = steps // chunks
     where = device.torch_device
     mem_model = models.mlp(catalog.MODELS[workload.model]).to(where)
     measured = memory.measure_step(
@@ -210,6 +226,8 @@ def _timed(
         "warmup_s": [t / steps for t in result.warmup_s],
         "step_s": step_s,
         "summary": summarize(step_s),
+        "chunk_steps": chunk_steps,
+        "chunk_step_s": [t / chunk_steps for t in result.chunks_s],
         "memory": measured,
         "final_loss": finite(out.losses[-1]),
         "accuracy": _accuracy(out.model, split, device),
@@ -246,9 +264,14 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         if (device.name, name, mode) not in unsupported
     ]
 
-    def prepare(case: Case[tuple[str, str]]) -> Callable[[], Outcome]:
+    trainings: dict[tuple[str, str, str], Training] = {}
+
+    def prepare(case: Case[tuple[str, str]]) -> Chunked[None]:
         name, mode = case.variant
-        return make_trainer(WORKLOADS[name], mode, case.device, splits[name], steps[name], config)
+        training = Training(WORKLOADS[name], mode, case.device, splits[name], config)
+        trainings[case.device.name, name, mode] = training  # the last one built: the last run
+        chunk = steps[name] // config.chunks
+        return Chunked(config.chunks, lambda: training.run(chunk))
 
     runs = run_cases(
         cases,
@@ -264,7 +287,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         per_workload = []
         for name in config.workloads:
             fp32 = by_case.get((device.name, name, "fp32"))
-            reference = fp32.outputs[-1] if fp32 else None
+            reference = trainings[device.name, name, "fp32"].outcome() if fp32 else None
             modes = []
             for mode in config.modes:
                 result = by_case.get((device.name, name, mode))
@@ -272,7 +295,15 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                     _not_timed(mode, unsupported.get((device.name, name, mode)))
                     if result is None
                     else _timed(
-                        mode, WORKLOADS[name], splits[name], device, steps[name], result, reference
+                        mode,
+                        WORKLOADS[name],
+                        splits[name],
+                        device,
+                        steps[name],
+                        result,
+                        trainings[device.name, name, mode].outcome(),
+                        reference,
+                        config.chunks,
                     )
                 )
             per_workload.append(

@@ -1,0 +1,58 @@
+"""The machine's own drift, as the runner records it and the diff reads it.
+
+Every experiment's `conditions.reference` holds checkpoints of one fixed
+reference workload (experiments.core.drift times it). Two numbers come from
+them, both ratios of 1 or more:
+
+- within a run: how far apart the reference's slowest and fastest checkpoints
+  were (1.12 = the machine ran 12 % slower at one moment than at another);
+- between two runs of one machine: the largest ratio between the reference
+  at any moment of one run and at any moment of the other, so it holds both
+  runs' own drift and any shift of the machine's speed from one run to the
+  next.
+
+A difference between two runs smaller than these cannot be told from the
+machine changing its own speed, so the diff does not call it.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+
+def checkpoint_values(record: dict[str, Any] | None) -> list[float]:
+    """Each checkpoint's median reading (empty without a record)."""
+    if not record:
+        return []
+    return [statistics.median(c["times_s"]) for c in record["checkpoints"]]
+
+
+def run_checkpoints(documents: Iterable[dict[str, Any]]) -> list[float]:
+    """Every checkpoint of a run's experiments, in the order they were taken."""
+    values: list[float] = []
+    for document in documents:
+        values += checkpoint_values(document.get("conditions", {}).get("reference"))
+    return values
+
+
+def within(values: Sequence[float]) -> float | None:
+    """Slowest over fastest checkpoint (None with fewer than two checkpoints)."""
+    if len(values) < 2:
+        return None
+    return max(values) / min(values)
+
+
+def level(values: Sequence[float]) -> float | None:
+    """The run's typical reference time: the median checkpoint."""
+    return statistics.median(values) if values else None
+
+
+def between(first: Sequence[float], second: Sequence[float]) -> float | None:
+    """The largest ratio between the reference at any moment of one run and at any moment of
+    the other: how far apart the machine's own speed was across the two runs (1.0: never).
+    Meaningful for two runs of one machine only; between machines it is hardware too."""
+    if not first or not second:
+        return None
+    return max(max(second) / min(first), max(first) / min(second))
