@@ -11,8 +11,8 @@
    synthetic A/A diffs, with per-run offsets and within-run drift of the sizes
    measured in step 1, over many more diffs than real runs allow.
 
-    python benchmarks/comparisons.py --pairs 10 --profile quick
-    python benchmarks/comparisons.py --simulate-only --from results/bench-compare
+    python benchmarks/comparisons.py --pairs 10 --profile quick     # about 100 s a run here
+    python benchmarks/comparisons.py --from-existing --results results/bench-compare
 
 Prints the figures; the runs stay under --results for a look.
 """
@@ -183,12 +183,23 @@ def simulate(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--pairs", type=int, default=10)
-    parser.add_argument("--profile", default="quick")
-    parser.add_argument("--slowdown", type=float, default=1.25)
-    parser.add_argument("--alpha", type=float, default=0.01)
-    parser.add_argument("--results", type=Path, default=ROOT / "results" / "bench-compare")
-    parser.add_argument("--trials", type=int, default=2000, help="simulated diffs")
+    parser.add_argument(
+        "--pairs", type=int, default=10, help="A/A pairs; each pair is 3 runs (a, b, planted)"
+    )
+    parser.add_argument(
+        "--profile", default="quick", help="the runs' profile (quick: the default's code paths)"
+    )
+    parser.add_argument(
+        "--slowdown", type=float, default=1.25, help="the planted slowdown of the power runs"
+    )
+    parser.add_argument("--alpha", type=float, default=0.01, help="the diff's family-wise level")
+    parser.add_argument(
+        "--results",
+        type=Path,
+        default=ROOT / "results" / "bench-compare",
+        help="where the runs go (and pairs.json, their list)",
+    )
+    parser.add_argument("--trials", type=int, default=2000, help="simulated A/A diffs")
     parser.add_argument(
         "--from-existing", action="store_true", help="reuse the runs listed in pairs.json"
     )

@@ -45,7 +45,7 @@ class Config(Settings):
     batches: tuple[int, ...] = setting((64, 256), low=1, high=1 << 20)
     steps: tuple[int, ...] = setting((100, 10), low=1, high=1_000_000)  # per timed repeat
     warmup: int = setting(1, low=1, high=100)  # discarded runs of every configuration
-    repeats: int = setting(10, low=1, high=1000)  # timed runs of every configuration
+    repeats: int = setting(5, low=1, high=1000)  # timed runs (of 10 chunks each) per configuration
     threads: int = setting(1, low=1, high=1024)  # torch threads per process on a CPU
     max_processes: int = setting(0, low=0, high=4096)  # 0: one per physical core or GPU
     lr: float = setting(0.01, low=0, low_open=True, high=10)  # SGD, as in the notes
