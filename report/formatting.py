@@ -80,7 +80,12 @@ def percent(fraction: float | None, digits: int = 2) -> str:
     if _missing(fraction):
         return MISSING
     assert fraction is not None
-    return f"{significant(fraction * 100, digits)}{NBSP}%"
+    shown = significant(fraction * 100, digits)
+    # 99.96 % is not "100.0 %": a share short of the whole keeps the digits that say so
+    while fraction < 1 and float(shown.replace(",", "")) >= 100 and digits < 6:
+        digits += 1
+        shown = significant(fraction * 100, digits)
+    return f"{shown}{NBSP}%"
 
 
 def points(fraction: float | None, digits: int = 2) -> str:

@@ -27,6 +27,10 @@ def test_other_units() -> None:
     assert f.byte_size(1024) == f"1.00{NB}KiB"
     assert f.byte_size(25_184_763_904) == f"23.5{NB}GiB"
     assert f.percent(0.04) == f"4.0{NB}%"
+    # a share short of the whole never shows as 100: 99.962 % at 3 digits would round to it
+    assert f.percent(0.99962, 3) == f"99.96{NB}%"
+    assert f.percent(0.9992, 3) == f"99.9{NB}%"
+    assert f.percent(1.0, 3) == f"100{NB}%"
     assert f.ratio(3.853) == "3.85×"
     assert f.number(40800) == "40,800"
     assert f.flops(68_300_000) == f"68.3{NB}MFLOP"
