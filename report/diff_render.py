@@ -36,8 +36,8 @@ REASONS = {
     "zero_median": N_("a median of zero: no ratio"),
     "drift": N_("beyond chance, but within what the machines' own drift explains"),
     "spread": N_(
-        "beyond chance, and its median beyond the drift, but its values spread too widely "
-        "to tell it from the drift"
+        "beyond chance, and its median beyond the threshold (the drift, or --min-ratio), but "
+        "its values spread too widely to show it"
     ),
 }
 

@@ -19,7 +19,7 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from experiments.contract.statistics import RankTest, holm, mann_whitney
+from experiments.contract.statistics import RankTest, holm, mann_whitney, smallest_one_sided_p
 
 BOOTSTRAP_RESAMPLES = 2000
 
@@ -94,15 +94,23 @@ def measure(
     )
 
 
-def beyond(baseline: Sequence[float], other: Sequence[float], threshold: float) -> RankTest:
+def beyond(
+    baseline: Sequence[float], other: Sequence[float], threshold: float
+) -> tuple[RankTest, str]:
     """Is `other` slower (or faster) than `baseline` by more than `threshold`×? The one-sided
     rank test of `other` against the baseline scaled by the threshold, in the direction of
-    the observed ratio; its p is doubled, because the direction was chosen after looking."""
+    the observed ratio (returned with it: SLOWER or FASTER); its p is doubled, because the
+    direction was chosen after looking. The smallest p it could give depends on the sample
+    sizes only, not on the direction or the ties, so choosing the family with it
+    (`tarone`) looks at no outcome."""
     if statistics.median(other) >= statistics.median(baseline):
+        direction = SLOWER
         test = mann_whitney(other, [v * threshold for v in baseline], "greater")
     else:
+        direction = FASTER
         test = mann_whitney(other, [v / threshold for v in baseline], "less")
-    return RankTest(min(1.0, 2 * test.p_value), min(1.0, 2 * test.smallest_p), test.method)
+    floor = min(1.0, 2 * smallest_one_sided_p(len(other), len(baseline)))
+    return RankTest(min(1.0, 2 * test.p_value), floor, test.method), direction
 
 
 def tarone(smallest: Sequence[float | None], alpha: float) -> list[int]:
@@ -144,14 +152,18 @@ def decide(
         raise ValueError(f"the minimum ratio must be at least 1, got {min_ratio}")
     thresholds = [max(min_ratio, d) for d in drift]
     claims: list[RankTest | None] = []
+    directions: list[str | None] = []
     plain: list[RankTest | None] = []
     for comparison, threshold in zip(measured, thresholds, strict=True):
         if comparison.samples is None:
             claims.append(None)
+            directions.append(None)
             plain.append(None)
             continue
         baseline, other = comparison.samples
-        claims.append(beyond(baseline, other, threshold))
+        tested, direction = beyond(baseline, other, threshold)
+        claims.append(tested)
+        directions.append(direction)
         plain.append(mann_whitney(baseline, other))
     testable = tarone([t.smallest_p if t else None for t in claims], alpha)
     adjusted = dict(zip(testable, holm([claims[i].p_value for i in testable]), strict=True))  # type: ignore[union-attr]
@@ -178,16 +190,19 @@ def decide(
             continue
         verdict: str
         reason: str | None = None
-        if adjusted[i] < alpha:
-            verdict = SLOWER if comparison.ratio > 1 else FASTER
+        distance = max(comparison.ratio, 1 / comparison.ratio)
+        if adjusted[i] < alpha and distance > thresholds[i]:
+            # the test's direction, and a median ratio past the threshold too: a rank test
+            # can reject with equal medians (one sample merely spread wider), which is no
+            # slowdown a reader would recognise; requiring both only removes calls
+            verdict = directions[i] or CANNOT_TELL
         elif adjusted_plain[i] < alpha:
             # a difference beyond chance, but not clearly beyond the threshold: say which
             # part of the threshold it did not clear
-            distance = max(comparison.ratio, 1 / comparison.ratio)
             drifted = drift[i] > min_ratio and distance >= min_ratio
-            if drifted and distance > thresholds[i]:
-                # its median is past the drift, its values too spread to show it is: "≈ drift"
-                # would tell a reader that a 20× gap is the machine's own; it cannot be told
+            if distance > thresholds[i]:
+                # its median is past the threshold, its values too spread to show it is:
+                # "≈ drift" or "≈" would call a 20× gap the machine's own or noise
                 verdict, reason = CANNOT_TELL, "spread"
             else:
                 verdict = WITHIN_DRIFT if drifted else WITHIN_NOISE

@@ -320,3 +320,56 @@ def test_a_median_past_the_drift_with_values_too_spread_is_cannot_tell() -> None
     # the same values against a drift larger than their median ratio: within the drift
     (within,) = decide([compare(baseline, other)], alpha=0.01, min_ratio=1.05, drift=[30.0])
     assert within.verdict == WITHIN_DRIFT and within.reason == "drift"
+
+
+def test_equal_medians_are_never_slower_or_faster() -> None:
+    """A rank test rejects when one sample is merely spread wider; with both medians 1.0
+    there is no slowdown to report, in either direction (a reviewer's case)."""
+    baseline = [0.01] * 10 + [1.0] * 11
+    other = [1.0] * 11 + [100.0] * 10
+    verdict = compare(baseline, other, alpha=0.05)
+    assert verdict.ratio == 1.0
+    assert verdict.verdict not in (SLOWER, FASTER)
+
+
+def test_a_spread_median_past_the_minimum_ratio_is_cannot_tell_without_drift() -> None:
+    baseline = [1.0, 1.01, 1.02, 1.03, 1.04, 1.05]
+    other = [1.06, 1.07, 3.0, 3.1, 3.2, 3.3]
+    verdict = compare(baseline, other, alpha=0.05)
+    assert verdict.ratio is not None and verdict.ratio > 2.9
+    assert verdict.verdict == CANNOT_TELL and verdict.reason == "spread"
+
+
+def test_the_smallest_possible_p_depends_on_the_sizes_only() -> None:
+    """Tarone's choice of the family must not look at outcomes: the bound is the same
+    whichever way the values went and however they tie."""
+    from experiments.contract.statistics import smallest_one_sided_p
+
+    assert smallest_one_sided_p(3, 3) == pytest.approx(1 / 20)
+    assert smallest_one_sided_p(5, 5) == pytest.approx(1 / 252)
+    tied = [1.0, 1.0, 1.0, 2.0, 3.0, 4.0]
+    up = compare(tied, [5.0, 6.0], alpha=0.05)
+    down = compare(tied, [1.0, 1.4], alpha=0.05)
+    assert up.smallest_p == down.smallest_p == pytest.approx(2 / 28)
+    # no pair of samples gives a smaller p than the bound (all 2-of-8 arrangements, no ties)
+    values = list(range(8))
+    best = min(
+        stats.mannwhitneyu(
+            [values[i], values[j]],
+            [v for v in values if v not in (i, j)],
+            alternative="greater",
+            method="exact",
+        ).pvalue
+        for i in range(8)
+        for j in range(i + 1, 8)
+    )
+    assert best == pytest.approx(smallest_one_sided_p(2, 6))
+
+
+def test_the_normal_tail_is_not_rounded_to_zero() -> None:
+    first = [float(v) for v in range(200, 300)]
+    second = [float(v) for v in range(100)]
+    test = mann_whitney(first, second, "greater")
+    assert test.method == "normal" and 0 < test.p_value < 1e-20
+    reference = stats.mannwhitneyu(first, second, alternative="greater", method="asymptotic")
+    assert test.p_value == pytest.approx(reference.pvalue, rel=1e-6)

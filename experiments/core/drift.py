@@ -95,11 +95,11 @@ def probing(every_s: float = CHECK_EVERY_S) -> Iterator[Probe]:
     global _active
     probe = Probe(every_s=every_s)
     probe.checkpoint(force=True)
-    _active = probe
+    outer, _active = _active, probe
     try:
         yield probe
     finally:
-        _active = None
+        _active = outer  # a nested block hands the checkpoints back to the outer one
     probe.checkpoint(force=True)
 
 
