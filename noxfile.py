@@ -6,8 +6,9 @@ underlying command (`python -m experiments --help`, `python -m report --help`).
 
 One environment with torch serves every session that needs it (report, run,
 tests, lint, bench): `.nox/torch`, created on first use and brought up to date
-when pyproject.toml or the torch choice changes. render and diff need no torch
-and get a small environment of their own.
+when pyproject.toml or the torch choice changes. render and diff need no torch:
+they use that environment where it exists, else one small environment of their
+own (`.nox/report`), so a classmate's results render without a torch download.
 
 Which torch build is installed is chosen here, not in pyproject.toml, because
 the right build depends on the machine:
@@ -44,6 +45,7 @@ nox.options.reuse_venv = "yes"
 
 ROOT = Path(__file__).resolve().parent
 SHARED = ROOT / ".nox" / "torch"
+LIGHT = ROOT / ".nox" / "report"  # render and diff where no torch environment exists yet
 TORCH_REQUIREMENT = os.environ.get("TORCH_REQUIREMENT", "torch==2.13.0")
 
 
@@ -91,7 +93,7 @@ def _pyproject() -> dict[str, Any]:
 
 def _shared_python(session: nox.Session) -> str:
     """The shared torch environment's Python, created or brought up to date first."""
-    python = SHARED / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    python = _python_in(SHARED)
     index = torch_index(session)
     groups = nox.project.dependency_groups(_pyproject(), "test", "lint")
     wanted = {
@@ -117,6 +119,32 @@ def _shared_python(session: nox.Session) -> str:
     return str(python)
 
 
+def _python_in(folder: Path) -> Path:
+    return folder / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def _report_python(session: nox.Session) -> str:
+    """render's and diff's Python: the torch environment's when it is up to date (it holds
+    everything they need: no second copy of matplotlib and WeasyPrint on disk), else a
+    small shared one without torch."""
+    pyproject = hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+    for folder in (SHARED, LIGHT):
+        stamp = folder / "installed.json"
+        if (
+            _python_in(folder).exists()
+            and stamp.exists()
+            and json.loads(stamp.read_text()).get("pyproject") == pyproject
+        ):
+            return str(_python_in(folder))
+    if not _python_in(LIGHT).exists():
+        session.run(sys.executable, "-m", "venv", str(LIGHT), external=True)
+    pip = [str(_python_in(LIGHT)), "-m", "pip", "install", "--quiet"]
+    session.run(*pip, "--upgrade", "pip", external=True)
+    session.run(*pip, "-e", str(ROOT), external=True)
+    (LIGHT / "installed.json").write_text(json.dumps({"pyproject": pyproject}))
+    return str(_python_in(LIGHT))
+
+
 def _invocation(session: nox.Session) -> dict[str, str]:
     """Tell the runner the command the user typed, for the report's reproducibility section."""
     extra = " -- " + " ".join(session.posargs) if session.posargs else ""
@@ -132,20 +160,24 @@ def run(session: nox.Session) -> None:
     )
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def render(session: nox.Session) -> None:
     """Render HTML + PDF from a run folder (default: the last run). Needs no torch."""
-    session.install("-e", ".")
+    python = _report_python(session)
     # exit 3: HTML and Markdown written, no PDF (the renderer said why): not a failure here
-    session.run("python", "-m", "report", "render", *session.posargs, success_codes=[0, 3])
+    session.run(
+        python, "-m", "report", "render", *session.posargs, external=True, success_codes=[0, 3]
+    )
 
 
-@nox.session
+@nox.session(venv_backend="none")
 def diff(session: nox.Session) -> None:
     """Compare runs: nox -s diff -- results/A/<run> results/B/<run> [--fail-on-regression]."""
-    session.install("-e", ".")
+    python = _report_python(session)
     # exit 3: diff.md, .html and .json written, no PDF; exit 1 (a regression) still fails
-    session.run("python", "-m", "report", "diff", *session.posargs, success_codes=[0, 3])
+    session.run(
+        python, "-m", "report", "diff", *session.posargs, external=True, success_codes=[0, 3]
+    )
 
 
 def split_render_options(args: list[str]) -> tuple[list[str], list[str]]:
