@@ -115,7 +115,7 @@ def beyond(
 
 def tarone(smallest: Sequence[float | None], alpha: float) -> list[int]:
     """The timings worth testing: Tarone's device. With k tests a Bonferroni-style level is
-    α/k, and a test whose best possible p (fixed by its sample sizes and ties, known before
+    α/k, and a test whose best possible p (fixed by its sample sizes alone, known before
     the values are compared) is not below it can never be rejected, yet it would make every
     other test's level stricter. So take the smallest k for which at most k tests can reach
     α/k; those are the family. The choice does not look at any outcome, so the family-wise
