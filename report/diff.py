@@ -12,7 +12,7 @@ from typing import Any
 
 from experiments.contract import declaration
 from experiments.contract.declaration import Metric
-from experiments.contract.drift import between, run_checkpoints, within
+from experiments.contract.drift import Series, run_series, widest_between, widest_within
 from experiments.contract.format import (
     ENVIRONMENT_FILE,
     RUN_FILE,
@@ -142,7 +142,8 @@ class Row:
 class Drift:
     """How much of a difference between two runs the machines' own drift could explain."""
 
-    within_baseline: float | None  # slowest / fastest reference checkpoint of the baseline
+    # slowest / fastest reference checkpoint of the baseline (the widest over the workloads)
+    within_baseline: float | None
     within_other: float | None
     between: float | None  # same machine: largest reference ratio across the two runs
     same_machine: bool
@@ -223,17 +224,17 @@ def _config_differences(runs: Sequence[RunInput], name: str) -> list[str]:
     ]
 
 
-def _reference(run: RunInput) -> list[float]:
+def _reference(run: RunInput) -> Series:
     ordered_documents = [run.experiments[n] for n in declaration.names() if n in run.experiments]
-    return run_checkpoints(ordered_documents)
+    return run_series(ordered_documents)
 
 
 def pair_drift(baseline: RunInput, other: RunInput, same_machine: bool) -> Drift:
     mine, theirs = _reference(baseline), _reference(other)
     return Drift(
-        within(mine),
-        within(theirs),
-        between(mine, theirs) if same_machine else None,
+        widest_within(mine),
+        widest_within(theirs),
+        widest_between(mine, theirs) if same_machine else None,
         same_machine,
     )
 

@@ -132,10 +132,11 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
                 "load_before": conditions.get("load_average_before"),
                 "load_after": conditions.get("load_average_after"),
                 "settings": conditions,
-                "drift": drift.within(drift.checkpoint_values(conditions.get("reference"))),
+                "drift": drift.widest_within(drift.workload_series(conditions.get("reference"))),
             }
         )
     checkpoints = drift.run_checkpoints(run.experiments[name] for name in names)
+    series = drift.run_series(run.experiments[name] for name in names)
     planted = sorted(
         {
             value
@@ -148,8 +149,10 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         "noise_cv": NOISE_CV,
         "busy_cores": BUSY_OTHER_CORES,
         "checkpoints": len(checkpoints),
-        "drift": drift.within(checkpoints),
+        "drift": drift.widest_within(series),
         "reference_s": drift.level(checkpoints),
+        "tiny_s": drift.level(series.get("tiny_ops", [])),
+        "two_threads_s": drift.level(series.get("two_threads", [])),
         "planted": planted,
     }
 

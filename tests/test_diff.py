@@ -78,6 +78,52 @@ def test_drift_is_the_widest_gap_between_moments_of_the_two_runs() -> None:
     )
 
 
+def _add_tiny_ops(run: Path, factor_at: dict[int, float]) -> None:
+    """Give every checkpoint of a run a `tiny_ops` workload of 2 ms, times `factor_at[i]`
+    at the i-th checkpoint of the run (counted across its experiments in report order)."""
+    index = 0
+    for name in ("cpu_vs_gpu", "memory_breakdown", "step_overhead"):
+        path = run / f"{name}.json"
+        document = json.loads(path.read_text())
+        reference = document["conditions"]["reference"]
+        reference["others"] = {"tiny_ops": {"count": 1000, "threads": 1}}
+        for checkpoint in reference["checkpoints"]:
+            factor = factor_at.get(index, 1.0)
+            checkpoint["others"] = {"tiny_ops": [0.002 * factor] * 5}
+            index += 1
+        path.write_text(json.dumps(document))
+
+
+def test_the_drift_is_the_widest_over_the_reference_workloads(tmp_path: Path) -> None:
+    """The MLP steps barely moved but the microsecond workload was 1.9× slower at one
+    checkpoint: the allowance is 1.9×, within a run and between runs."""
+    first, second = tmp_path / "first", tmp_path / "second"
+    shutil.copytree(IDLE, first)
+    shutil.copytree(IDLE, second)
+    _add_tiny_ops(first, {})
+    _add_tiny_ops(second, {3: 1.9})
+    runs = load_inputs([first, second])
+    iris = [drift.run_checkpoints([d]) for d in runs[0].experiments.values()]
+    iris_within = max(v for values in iris for v in values) / min(
+        v for values in iris for v in values
+    )
+    assert iris_within < 1.9
+    same = pair_drift(runs[0], runs[1], same_machine=True)
+    assert same.within_baseline == pytest.approx(iris_within)  # tiny_ops flat: 1.0
+    assert same.within_other == pytest.approx(1.9)
+    assert same.between == pytest.approx(1.9)
+    assert same.allowance == pytest.approx(1.9)
+    # a version 3 run (no tiny_ops) against a version 4 one: the common workload only
+    older = pair_drift(load_inputs([IDLE])[0], runs[1], same_machine=True)
+    assert older.between == pytest.approx(
+        drift.between(
+            drift.run_checkpoints(load_inputs([IDLE])[0].experiments.values()),
+            drift.run_checkpoints(runs[1].experiments.values()),
+        )
+    )
+    assert older.within_other == pytest.approx(1.9)
+
+
 def test_a_shift_within_the_drift_is_not_called(tmp_path: Path) -> None:
     """Both runs' reference checkpoints say the machine itself was 40 % slower in one: a
     difference of that size is the machine's, not a finding."""

@@ -5,12 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import statistics
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from experiments.contract import drift
 from experiments.contract import format as rf
 from report import cli, formatting, plots
 from report.load import load_run
@@ -53,6 +55,15 @@ def test_report_places_the_measured_numbers(smoke_run: Path, smoke_report: Path)
     for digest in load_run(smoke_run).sha256.values():
         assert digest in html
     assert "nan" not in html.lower().replace("nanoseconds", "")
+    # the Method section's drift: both reference workloads' typical times, from the files
+    series = drift.run_series(load_run(smoke_run).experiments.values())
+    assert set(series) == {"iris_mlp_steps", "tiny_ops", "two_threads"}
+    tiny = formatting.duration(statistics.median(series["tiny_ops"]))
+    assert f"1,000 additions of one-number tensors (about {tiny})" in html
+    two = formatting.duration(statistics.median(series["two_threads"]))
+    assert f"20 training steps of a small layer on two threads (about {two})" in html
+    spread = formatting.percent(drift.widest_within(series) - 1)  # type: ignore[operator]
+    assert f"the workload that drifted most differed by {spread}" in html
 
 
 def test_render_writes_every_output_and_a_pdf_per_experiment(

@@ -43,7 +43,19 @@ def test_a_run_writes_valid_files_and_a_manifest(smoke_run: Path) -> None:
         "file": "cpu_vs_gpu.json",
     }
     document = rf.read_document(smoke_run / "cpu_vs_gpu.json", "experiment")
-    assert document["schema_version"] == rf.SCHEMA_VERSION == 3
+    assert document["schema_version"] == rf.SCHEMA_VERSION == 4
+    reference = document["conditions"]["reference"]
+    assert reference["workload"] == "iris_mlp_steps" and reference["steps"] == 40
+    assert reference["others"] == {
+        "tiny_ops": {"count": 1000, "threads": 1},
+        "two_threads": {"count": 20, "threads": min(2, os.cpu_count() or 1)},
+    }
+    assert len(reference["checkpoints"]) >= 2  # the experiment's start and end at least
+    for checkpoint in reference["checkpoints"]:
+        # every workload read 5 times, in turns: the same moments
+        others = checkpoint["others"]
+        assert len(checkpoint["times_s"]) == len(others["tiny_ops"]) == 5
+        assert len(others["two_threads"]) == 5
     assert document["config"]["epochs"] == 200
     assert document["config"]["crossover_sizes"] == [16, 32]
     assert document["devices"] == ["cpu", "sim:0"]

@@ -1,8 +1,9 @@
 """The machine's own drift, as the runner records it and the diff reads it.
 
-Every experiment's `conditions.reference` holds checkpoints of one fixed
-reference workload (experiments.core.drift times it). Two numbers come from
-them, both ratios of 1 or more:
+Every experiment's `conditions.reference` holds checkpoints of fixed
+reference workloads (experiments.core.drift times them; version 3 files hold
+the first only). Two numbers come from each workload's checkpoints, both
+ratios of 1 or more, and the larger over the workloads counts:
 
 - within a run: how far apart the reference's slowest and fastest checkpoints
   were (1.12 = the machine ran 12 % slower at one moment than at another);
@@ -30,11 +31,51 @@ def checkpoint_values(record: dict[str, Any] | None) -> list[float]:
 
 
 def run_checkpoints(documents: Iterable[dict[str, Any]]) -> list[float]:
-    """Every checkpoint of a run's experiments, in the order they were taken."""
+    """Every checkpoint of a run's experiments, in the order they were taken (the first
+    workload: the Iris MLP steps)."""
     values: list[float] = []
     for document in documents:
         values += checkpoint_values(document.get("conditions", {}).get("reference"))
     return values
+
+
+Series = dict[str, list[float]]  # per reference workload, each checkpoint's median reading
+
+
+def workload_series(record: dict[str, Any] | None) -> Series:
+    """Each workload's checkpoint values: the first under its own name, the others under
+    theirs (a checkpoint without a workload's readings adds nothing to it)."""
+    if not record:
+        return {}
+    series: Series = {record["workload"]: checkpoint_values(record)}
+    for checkpoint in record["checkpoints"]:
+        for name, readings in checkpoint.get("others", {}).items():
+            series.setdefault(name, []).append(statistics.median(readings))
+    return series
+
+
+def run_series(documents: Iterable[dict[str, Any]]) -> Series:
+    """Every workload's checkpoints over a run's experiments, in the order they were taken."""
+    merged: Series = {}
+    for document in documents:
+        found = workload_series(document.get("conditions", {}).get("reference"))
+        for name, values in found.items():
+            merged.setdefault(name, []).extend(values)
+    return merged
+
+
+def widest_within(series: Series) -> float | None:
+    """The largest `within` over the workloads (None where none has two checkpoints)."""
+    found = [w for values in series.values() if (w := within(values)) is not None]
+    return max(found, default=None)
+
+
+def widest_between(first: Series, second: Series) -> float | None:
+    """The largest `between` over the workloads both runs timed."""
+    found = [
+        b for name in first.keys() & second.keys() if (b := between(first[name], second[name]))
+    ]
+    return max(found, default=None)
 
 
 def within(values: Sequence[float]) -> float | None:

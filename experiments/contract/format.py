@@ -28,7 +28,7 @@ from experiments.contract import declaration, shapes
 from experiments.contract.summary import summarize
 from experiments.contract.upgrades import UPGRADES
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 # What each version changed, and why. Newest last.
 HISTORY: tuple[tuple[int, str], ...] = (
@@ -67,6 +67,14 @@ HISTORY: tuple[tuple[int, str], ...] = (
         "and `p_value` is null where the test could never reach alpha; its `direct` holds "
         "one `.item()` timed on its own (null in older files). step_overhead gains the "
         "variants compiled_step, numpy and cpp.",
+    ),
+    (
+        4,
+        "More reference workloads: `conditions.reference.others` names them with their "
+        "size and threads (`tiny_ops`, one-element additions: the dispatch cost of "
+        "microsecond-scale timings; `two_threads`, a small layer on two threads) and every "
+        "checkpoint's `others` holds their readings, taken at the same moments as "
+        "`times_s`. Version 3 files have the first workload only; nothing else changed.",
     ),
 )
 

@@ -232,7 +232,9 @@ ENVIRONMENT_SPEC: Spec = {
 DRIFT_SPEC: Spec = {
     "workload": str,
     "steps": int,
-    "checkpoints": [{"at_s": NUMBER, "times_s": TIMINGS}],
+    # more reference workloads timed at the same moments, by name: their size and threads
+    "others?": {"*": {"count": int, "threads": int}},
+    "checkpoints": [{"at_s": NUMBER, "times_s": TIMINGS, "others?": {"*": TIMINGS}}],
 }
 
 EXPERIMENT_SPEC: Spec = {

@@ -213,4 +213,11 @@ def _v2_to_v3(old: JSONDict) -> JSONDict:
     return document
 
 
-UPGRADES: dict[int, Callable[[JSONDict], JSONDict]] = {1: _v1_to_v2, 2: _v2_to_v3}
+def _v3_to_v4(old: JSONDict) -> JSONDict:
+    """Version 4 only added optional fields (a second reference workload)."""
+    document = copy.deepcopy(old)
+    document["schema_version"] = 4
+    return document
+
+
+UPGRADES: dict[int, Callable[[JSONDict], JSONDict]] = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}

@@ -12,13 +12,24 @@ against before it calls it real.
 The reference is the notes' regime in miniature: a few dozen steps of a tiny
 MLP on the CPU with one thread, `loss.item()` every step, so it slows down
 when the per-operation overheads that dominate these experiments slow down.
-It runs outside every timed region and leaves torch's random state and thread
-count as it found them.
+Two more workloads are timed at the same moments, because a machine does not
+slow every kind of work alike: on this project's virtual machine a host-side
+slowdown that stretched the MLP steps 1.4–1.7× stretched microsecond-scale
+calls and two-thread work 1.9× (measured side by side). `tiny_ops` is a loop
+of one-element additions: the dispatch cost that the microsecond timings (the
+C++ and NumPy steps, the crossover's small steps, every step of data
+parallelism's small model) are made of. `two_threads` is a small layer's
+forward and backward on two threads: it slows down when anything else wants
+the second core, as the crossover's threaded steps and the processes of data
+parallelism do. The diff allows the largest drift of the three. All run
+outside every timed region and leave torch's random state and thread count as
+they found them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -31,6 +42,9 @@ REFERENCE = "iris_mlp_steps"
 STEPS = 40  # SGD steps per reading (about 15 ms on a laptop core)
 READINGS = 5  # readings per checkpoint; their median is the checkpoint's value
 CHECK_EVERY_S = 10.0  # between repeats, a checkpoint when this much time has passed
+TINY_OPS = 1000  # one-element additions per reading of `tiny_ops` (a few ms)
+TWO_THREAD_STEPS = 20  # forward + backward of a 64-wide layer per reading of `two_threads`
+TWO_THREAD_WIDTH = 64
 
 
 def _reference_seconds(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor) -> float:
@@ -46,20 +60,53 @@ def _reference_seconds(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor)
     return time.perf_counter() - start
 
 
-def time_reference() -> list[float]:
-    """READINGS clock readings of the reference workload, in seconds."""
+def _tiny_ops_seconds(a: torch.Tensor, b: torch.Tensor) -> float:
+    start = time.perf_counter()
+    for _ in range(TINY_OPS):
+        torch.add(a, b)
+    return time.perf_counter() - start
+
+
+def _two_threads_seconds(layer: torch.nn.Module, x: torch.Tensor) -> float:
+    start = time.perf_counter()
+    for _ in range(TWO_THREAD_STEPS):
+        layer(x).sum().backward()
+    return time.perf_counter() - start
+
+
+def two_threads() -> int:
+    """Threads of the `two_threads` workload: two, or one on a one-CPU machine."""
+    return min(2, os.cpu_count() or 1)
+
+
+def time_reference() -> dict[str, Any]:
+    """READINGS clock readings of each reference workload, in seconds, taken in turns so
+    that all see the same moments: `times_s` (the Iris MLP steps) and `others`."""
     threads = torch.get_num_threads()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(0)
-        torch.set_num_threads(1)
         try:
             model = torch.nn.Sequential(
                 torch.nn.Linear(4, 10), torch.nn.ReLU(), torch.nn.Linear(10, 3)
             )
             x = torch.rand(120, 4)
             y = torch.randint(0, 3, (120,))
-            _reference_seconds(model, x, y)  # its own warm-up
-            return [_reference_seconds(model, x, y) for _ in range(READINGS)]
+            one = torch.ones(1), torch.ones(1)
+            layer = torch.nn.Linear(TWO_THREAD_WIDTH, TWO_THREAD_WIDTH)
+            wide = torch.rand(TWO_THREAD_WIDTH, TWO_THREAD_WIDTH)
+            iris: list[float] = []
+            others: dict[str, list[float]] = {"tiny_ops": [], "two_threads": []}
+            for reading in range(READINGS + 1):  # the first round is their warm-up
+                torch.set_num_threads(1)
+                seconds = _reference_seconds(model, x, y)
+                tiny = _tiny_ops_seconds(*one)
+                torch.set_num_threads(two_threads())
+                shared = _two_threads_seconds(layer, wide)
+                if reading:
+                    iris.append(seconds)
+                    others["tiny_ops"].append(tiny)
+                    others["two_threads"].append(shared)
+            return {"times_s": iris, "others": others}
         finally:
             torch.set_num_threads(threads)
 
@@ -79,11 +126,19 @@ class Probe:
             return
         readings = time_reference()
         self.last = time.perf_counter()
-        self.checkpoints.append({"at_s": round(now - self.started, 3), "times_s": readings})
+        self.checkpoints.append({"at_s": round(now - self.started, 3), **readings})
 
     def record(self) -> dict[str, Any]:
         """The result file's record (DRIFT_SPEC in the contract)."""
-        return {"workload": REFERENCE, "steps": STEPS, "checkpoints": self.checkpoints}
+        return {
+            "workload": REFERENCE,
+            "steps": STEPS,
+            "others": {
+                "tiny_ops": {"count": TINY_OPS, "threads": 1},
+                "two_threads": {"count": TWO_THREAD_STEPS, "threads": two_threads()},
+            },
+            "checkpoints": self.checkpoints,
+        }
 
 
 _active: Probe | None = None
