@@ -12,7 +12,13 @@ from typing import Any
 
 from experiments.contract import declaration
 from experiments.contract.declaration import Metric
-from experiments.contract.drift import Series, run_series, widest_between, widest_within
+from experiments.contract.drift import (
+    Series,
+    one_core,
+    run_series,
+    widest_between,
+    widest_within,
+)
 from experiments.contract.format import (
     ENVIRONMENT_FILE,
     RUN_FILE,
@@ -147,13 +153,24 @@ class Drift:
     within_other: float | None
     between: float | None  # same machine: largest reference ratio across the two runs
     same_machine: bool
+    # the same three over every workload, the two-thread one too: for timings that ran on
+    # several cores (None where no run timed it: files of version 3)
+    several_cores: tuple[float | None, float | None, float | None] = (None, None, None)
 
     @property
     def allowance(self) -> float:
-        """The ratio a timing must pass to be called: the largest of the above (1.0 when
-        neither run measured its drift)."""
+        """The ratio a one-core timing must pass to be called: the largest of the above
+        (1.0 when neither run measured its drift)."""
         known = [d for d in (self.within_baseline, self.within_other, self.between) if d]
         return max(known, default=1.0)
+
+    @property
+    def allowance_several_cores(self) -> float:
+        """The same for a timing that ran on several cores."""
+        return max([self.allowance, *(d for d in self.several_cores if d)])
+
+    def allowance_for(self, metric: Metric) -> float:
+        return self.allowance_several_cores if metric.several_cores else self.allowance
 
     @property
     def measured(self) -> bool:
@@ -232,10 +249,15 @@ def _reference(run: RunInput) -> Series:
 def pair_drift(baseline: RunInput, other: RunInput, same_machine: bool) -> Drift:
     mine, theirs = _reference(baseline), _reference(other)
     return Drift(
-        widest_within(mine),
-        widest_within(theirs),
-        widest_between(mine, theirs) if same_machine else None,
+        widest_within(one_core(mine)),
+        widest_within(one_core(theirs)),
+        widest_between(one_core(mine), one_core(theirs)) if same_machine else None,
         same_machine,
+        (
+            widest_within(mine),
+            widest_within(theirs),
+            widest_between(mine, theirs) if same_machine else None,
+        ),
     )
 
 
@@ -311,7 +333,7 @@ def diff(
         measured,
         alpha=alpha,
         min_ratio=min_ratio,
-        drift=[result.drift[index].allowance for index, *_ in pending],
+        drift=[result.drift[index].allowance_for(metric) for index, _, metric, *_ in pending],
     )
     for index in result.drift:
         result.rows[index] = []

@@ -35,6 +35,7 @@ def document(result: DiffResult) -> dict[str, Any]:
                     "between": drift.between,
                     "same_machine": drift.same_machine,
                     "allowance": drift.allowance,
+                    "allowance_several_cores": drift.allowance_several_cores,
                 },
                 "metrics": [
                     {
@@ -43,6 +44,7 @@ def document(result: DiffResult) -> dict[str, Any]:
                         "label": row.metric.label,
                         "params": dict(row.metric.params),
                         "device": row.metric.device,
+                        "several_cores": row.metric.several_cores,
                         "n_baseline": len(row.baseline),
                         "n_other": len(row.other),
                         "median_baseline_s": _median(row.baseline),

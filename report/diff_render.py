@@ -100,7 +100,7 @@ def drift_sentence(drift: Drift, baseline: str, other: str) -> str:
             "minimum ratio guards against the machines changing speed."
         )
     parts = [
-        _("{run}'s reference workload varied by {spread} during its run").format(
+        _("{run}'s reference workloads varied by up to {spread} during its run").format(
             run=baseline, spread=percent((drift.within_baseline or 1) - 1)
         ),
         _("{run}'s by {spread}").format(run=other, spread=percent((drift.within_other or 1) - 1)),
@@ -111,6 +111,16 @@ def drift_sentence(drift: Drift, baseline: str, other: str) -> str:
                 "between a moment of one run and a moment of the other it differed by up to "
                 "{shift} (the same machine)"
             ).format(shift=percent(drift.between - 1))
+        )
+    if drift.allowance_several_cores > drift.allowance:
+        return _(
+            "Drift: {parts}. Differences below {threshold} are not called; for timings "
+            "that ran on several cores, below {several} (the two-thread reference "
+            "workload drifted that much)."
+        ).format(
+            parts=_("; ").join(parts),
+            threshold=ratio(drift.allowance),
+            several=ratio(drift.allowance_several_cores),
         )
     return _("Drift: {parts}. Differences below {threshold} are not called.").format(
         parts=_("; ").join(parts), threshold=ratio(drift.allowance)
@@ -292,7 +302,7 @@ def how_to_read() -> str:
 # HTML / PDF
 
 
-def _ratio_plot(rows: list[Row], band: float) -> str | None:
+def _ratio_plot(rows: list[Row], drift: Drift) -> str | None:
     usable = [r for r in rows if r.comparison.interval and r.comparison.ratio is not None]
     if not usable:
         return None
@@ -300,7 +310,7 @@ def _ratio_plot(rows: list[Row], band: float) -> str | None:
         [f"{r.experiment}: {r.name}" for r in usable],
         [r.comparison.ratio for r in usable if r.comparison.ratio is not None],
         [r.comparison.interval for r in usable if r.comparison.interval],
-        band=band,
+        bands=[drift.allowance_for(r.metric) for r in usable],
     )
 
 
@@ -348,7 +358,7 @@ def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str
                     result.runs[index].label,
                 ),
                 "rows": table_rows(rows),
-                "plot": _ratio_plot(rows, result.drift[index].allowance),
+                "plot": _ratio_plot(rows, result.drift[index]),
                 "slower": tally[SLOWER],
                 "faster": tally[FASTER],
                 "noise": tally[WITHIN_NOISE],

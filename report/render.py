@@ -132,7 +132,9 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
                 "load_before": conditions.get("load_average_before"),
                 "load_after": conditions.get("load_average_after"),
                 "settings": conditions,
-                "drift": drift.widest_within(drift.workload_series(conditions.get("reference"))),
+                "drift": drift.widest_within(
+                    drift.one_core(drift.workload_series(conditions.get("reference")))
+                ),
             }
         )
     checkpoints = drift.run_checkpoints(run.experiments[name] for name in names)
@@ -149,7 +151,8 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         "noise_cv": NOISE_CV,
         "busy_cores": BUSY_OTHER_CORES,
         "checkpoints": len(checkpoints),
-        "drift": drift.widest_within(series),
+        "drift": drift.widest_within(drift.one_core(series)),
+        "two_threads_drift": drift.within(series.get("two_threads", [])),
         "reference_s": drift.level(checkpoints),
         "tiny_s": drift.level(series.get("tiny_ops", [])),
         "two_threads_s": drift.level(series.get("two_threads", [])),

@@ -14,6 +14,7 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "runs"
 # ...and runs written by version 1 of the format, which the reader upgrades.
 V1_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v1"
+V3_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v3"
 
 
 @pytest.fixture(scope="session")

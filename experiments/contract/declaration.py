@@ -46,6 +46,9 @@ class Metric:
     params: Mapping[str, Any]
     device: str
     values: Sequence[float]
+    # measured on several cores (threads or processes): the drift of the reference workload
+    # that needs a second core applies to it too (experiments.contract.drift)
+    several_cores: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,15 +80,25 @@ def device_metrics(
     values: Callable[
         [dict[str, Any]], Sequence[tuple[str, str, Mapping[str, Any], Sequence[float]]]
     ],
+    several_cores: Callable[[dict[str, Any]], bool] = lambda entry: False,
 ) -> list[Metric]:
     """Metrics of a result's per-device entries: `values(entry)` yields (key, label, params,
-    timings) for one device; the device's name completes each key."""
+    timings) for one device; the device's name completes each key; `several_cores(entry)`
+    says whether that device's timings ran on several CPU cores."""
     metrics = []
     for entry in entries:
+        threaded = several_cores(entry)
         for key, label, params, timings in values(entry):
             if timings:
                 metrics.append(
-                    Metric(f"{key}/{entry['device']}", label, params, entry["device"], timings)
+                    Metric(
+                        f"{key}/{entry['device']}",
+                        label,
+                        params,
+                        entry["device"],
+                        timings,
+                        several_cores=threaded,
+                    )
                 )
     return metrics
 

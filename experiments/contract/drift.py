@@ -14,6 +14,13 @@ ratios of 1 or more, and the larger over the workloads counts:
 
 A difference between two runs smaller than these cannot be told from the
 machine changing its own speed, so the diff does not call it.
+
+Which workloads count depends on the timing: one that ran on one core is held
+against the one-core workloads (ONE_CORE); one that ran on several cores
+(threads or processes) against the two-thread workload as well. A moment when
+a neighbour took the second core slows two-thread work 10-20× on a shared
+machine and one-thread work not at all, and must not blind the comparison of
+the one-thread timings.
 """
 
 from __future__ import annotations
@@ -40,6 +47,13 @@ def run_checkpoints(documents: Iterable[dict[str, Any]]) -> list[float]:
 
 
 Series = dict[str, list[float]]  # per reference workload, each checkpoint's median reading
+
+ONE_CORE = ("iris_mlp_steps", "tiny_ops")  # the reference workloads that run on one core
+
+
+def one_core(series: Series) -> Series:
+    """The workloads that apply to a timing measured on one core."""
+    return {name: values for name, values in series.items() if name in ONE_CORE}
 
 
 def workload_series(record: dict[str, Any] | None) -> Series:

@@ -101,6 +101,7 @@ DATA_SPEC = {
 
 
 def metrics(data: dict[str, Any]) -> list[Metric]:
+    threaded = data["crossover"]["threads"] > 1  # all physical cores by default
     return device_metrics(
         data["iris"]["per_device"],
         lambda e: [("iris", N_("Iris loop, per epoch"), {}, e["chunk_epoch_s"])],
@@ -115,6 +116,7 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
             )
             for p in e["points"]
         ],
+        several_cores=lambda e: threaded and e["device"] == "cpu",
     )
 
 

@@ -12,7 +12,7 @@ through torchrun's rendezvous (README: "Data parallelism on two machines").
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from experiments.contract.declaration import N_, Declaration, Metric, device_metrics
@@ -170,8 +170,8 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     before and after the launch, cannot see the moments between. Chunk values called 2×
     differences between two runs of one machine in 3 of 10 A/A pairs; repeats, which are
     interleaved with the other configurations' over the whole launch, each sample their
-    own moment."""
-    return device_metrics(
+    own moment. Several processes share the CPU's cores, whichever device they drive."""
+    found = device_metrics(
         data["per_device"],
         lambda e: [
             (
@@ -184,6 +184,14 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
             for r in w["runs"]
         ],
     )
+    threads = {e["device"]: e["threads_per_process"] for e in data["per_device"]}
+    return [
+        replace(
+            m,
+            several_cores=m.params["processes"] > 1 or threads.get(m.device, 1) > 1,
+        )
+        for m in found
+    ]
 
 
 DECLARATION = Declaration(
