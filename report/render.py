@@ -137,8 +137,8 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
                 ),
             }
         )
-    checkpoints = drift.run_checkpoints(run.experiments[name] for name in names)
     series = drift.run_series(run.experiments[name] for name in names)
+    checkpoints = series.get(drift.MLP_STEPS, [])
     planted = sorted(
         {
             value
@@ -152,10 +152,10 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         "busy_cores": BUSY_OTHER_CORES,
         "checkpoints": len(checkpoints),
         "drift": drift.widest_within(drift.one_core(series)),
-        "two_threads_drift": drift.within(series.get("two_threads", [])),
+        "two_threads_drift": drift.within(series.get(drift.TWO_THREADS, [])),
         "reference_s": drift.level(checkpoints),
-        "tiny_s": drift.level(series.get("tiny_ops", [])),
-        "two_threads_s": drift.level(series.get("two_threads", [])),
+        "tiny_s": drift.level(series.get(drift.TINY_OPS, [])),
+        "two_threads_s": drift.level(series.get(drift.TWO_THREADS, [])),
         "planted": planted,
     }
 

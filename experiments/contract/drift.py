@@ -48,7 +48,11 @@ def run_checkpoints(documents: Iterable[dict[str, Any]]) -> list[float]:
 
 Series = dict[str, list[float]]  # per reference workload, each checkpoint's median reading
 
-ONE_CORE = ("iris_mlp_steps", "tiny_ops")  # the reference workloads that run on one core
+# The reference workloads by the names the result files give them (experiments.core.drift)
+MLP_STEPS = "iris_mlp_steps"  # `workload`: the first, its readings in `times_s`
+TINY_OPS = "tiny_ops"  # in `others`
+TWO_THREADS = "two_threads"  # in `others`
+ONE_CORE = (MLP_STEPS, TINY_OPS)  # the reference workloads that run on one core
 
 
 def one_core(series: Series) -> Series:

@@ -21,7 +21,8 @@ C++ and NumPy steps, the crossover's small steps, every step of data
 parallelism's small model) are made of. `two_threads` is a small layer's
 forward and backward on two threads: it slows down when anything else wants
 the second core, as the crossover's threaded steps and the processes of data
-parallelism do. The diff allows the largest drift of the three. All run
+parallelism do. The diff holds a timing on one core against the two one-thread
+workloads and a timing on several cores against all three. All run
 outside every timed region and leave torch's random state and thread count as
 they found them.
 """
@@ -37,12 +38,14 @@ from typing import Any
 
 import torch
 
+from experiments.contract.drift import MLP_STEPS, TINY_OPS, TWO_THREADS
+
 # What the result files call the reference workload (the report words it).
-REFERENCE = "iris_mlp_steps"
+REFERENCE = MLP_STEPS
 STEPS = 40  # SGD steps per reading (about 15 ms on a laptop core)
 READINGS = 5  # readings per checkpoint; their median is the checkpoint's value
 CHECK_EVERY_S = 10.0  # between repeats, a checkpoint when this much time has passed
-TINY_OPS = 1000  # one-element additions per reading of `tiny_ops` (a few ms)
+TINY_OPS_CALLS = 1000  # one-element additions per reading of `tiny_ops` (a few ms)
 TWO_THREAD_STEPS = 20  # forward + backward of a 64-wide layer per reading of `two_threads`
 TWO_THREAD_WIDTH = 64
 
@@ -62,7 +65,7 @@ def _reference_seconds(model: torch.nn.Module, x: torch.Tensor, y: torch.Tensor)
 
 def _tiny_ops_seconds(a: torch.Tensor, b: torch.Tensor) -> float:
     start = time.perf_counter()
-    for _ in range(TINY_OPS):
+    for _ in range(TINY_OPS_CALLS):
         torch.add(a, b)
     return time.perf_counter() - start
 
@@ -95,7 +98,7 @@ def time_reference() -> dict[str, Any]:
             layer = torch.nn.Linear(TWO_THREAD_WIDTH, TWO_THREAD_WIDTH)
             wide = torch.rand(TWO_THREAD_WIDTH, TWO_THREAD_WIDTH)
             iris: list[float] = []
-            others: dict[str, list[float]] = {"tiny_ops": [], "two_threads": []}
+            others: dict[str, list[float]] = {TINY_OPS: [], TWO_THREADS: []}
             for reading in range(READINGS + 1):  # the first round is their warm-up
                 torch.set_num_threads(1)
                 seconds = _reference_seconds(model, x, y)
@@ -104,8 +107,8 @@ def time_reference() -> dict[str, Any]:
                 shared = _two_threads_seconds(layer, wide)
                 if reading:
                     iris.append(seconds)
-                    others["tiny_ops"].append(tiny)
-                    others["two_threads"].append(shared)
+                    others[TINY_OPS].append(tiny)
+                    others[TWO_THREADS].append(shared)
             return {"times_s": iris, "others": others}
         finally:
             torch.set_num_threads(threads)
@@ -134,8 +137,8 @@ class Probe:
             "workload": REFERENCE,
             "steps": STEPS,
             "others": {
-                "tiny_ops": {"count": TINY_OPS, "threads": 1},
-                "two_threads": {"count": TWO_THREAD_STEPS, "threads": two_threads()},
+                TINY_OPS: {"count": TINY_OPS_CALLS, "threads": 1},
+                TWO_THREADS: {"count": TWO_THREAD_STEPS, "threads": two_threads()},
             },
             "checkpoints": self.checkpoints,
         }
