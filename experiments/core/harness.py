@@ -281,7 +281,10 @@ def run_cases(
                 else f"repeat {index - warmup + 1}/{repeats}"
             )
             progress.update(f"{what} | {result.case.label} | {step} | {format_eta(eta)}")
-            drift.between_repeats()
+            if index == warmup and result is results[0]:
+                drift.timing_starts()
+            else:
+                drift.between_repeats()
             began = time.perf_counter()
             body = prepare(result.case)
             laps: list[float] | None = None
