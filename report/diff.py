@@ -16,10 +16,8 @@ from experiments.contract.drift import (
     Series,
     one_core,
     run_series,
-    sampled_densely,
     widest_between,
     widest_within,
-    workload_series,
 )
 from experiments.contract.format import (
     ENVIRONMENT_FILE,
@@ -133,10 +131,6 @@ def metric_name(metric: Metric) -> str:
     )
 
 
-# Which drift a timing was held against (Row.drift_window)
-EXPERIMENT_WINDOW, RUN_WINDOW = "experiment", "run"
-
-
 @dataclass
 class Row:
     experiment: str
@@ -144,8 +138,6 @@ class Row:
     baseline: list[float]
     other: list[float]
     comparison: Comparison
-    drift_window: str = RUN_WINDOW  # its own experiment's drift, or the whole run's
-    drift_allowance: float = 1.0  # the ratio that drift sets (before --min-ratio)
 
     @property
     def name(self) -> str:
@@ -255,22 +247,7 @@ def _reference(run: RunInput) -> Series:
 
 
 def pair_drift(baseline: RunInput, other: RunInput, same_machine: bool) -> Drift:
-    """The drift over the two whole runs."""
-    return series_drift(_reference(baseline), _reference(other), same_machine)
-
-
-def experiment_drift(
-    baseline: dict[str, Any], other: dict[str, Any], same_machine: bool
-) -> Drift | None:
-    """The drift while one experiment ran, in both runs; None unless the reference sampled
-    its timed part densely in both (contract: MAX_GAP_S), where the whole run's applies."""
-    records = [d.get("conditions", {}).get("reference") for d in (baseline, other)]
-    if not all(sampled_densely(r) for r in records):
-        return None
-    return series_drift(workload_series(records[0]), workload_series(records[1]), same_machine)
-
-
-def series_drift(mine: Series, theirs: Series, same_machine: bool) -> Drift:
+    mine, theirs = _reference(baseline), _reference(other)
     return Drift(
         widest_within(one_core(mine)),
         widest_within(one_core(theirs)),
@@ -332,7 +309,7 @@ def diff(
         )
     base = runs[baseline]
     base_print = _fingerprint(base)
-    pending: list[tuple[int, str, Metric, list[float], list[float], str, float]] = []
+    pending: list[tuple[int, str, Metric, list[float], list[float]]] = []
     for index, run in enumerate(runs):
         if index == baseline:
             continue
@@ -345,40 +322,23 @@ def diff(
                 continue
             ours = timing_metrics(base.experiments[name])
             theirs = timing_metrics(run.experiments[name])
-            own = experiment_drift(base.experiments[name], run.experiments[name], same)
             for key, metric in ours.items():
-                # a timing on several cores keeps the whole run's drift: its speed also hangs
-                # on where the system placed its threads for the process's life, and on
-                # moments of contention for a core too brief for checkpoints seconds apart
-                # (the crossover's threaded step at N = 256 differed 0.67-1.25× between A/A
-                # runs whose own cpu_vs_gpu reference moved less than 1.14×)
-                window, drift = (
-                    (EXPERIMENT_WINDOW, own)
-                    if own is not None and not metric.several_cores
-                    else (RUN_WINDOW, result.drift[index])
-                )
                 if key in theirs:
                     pending.append(
-                        (
-                            index,
-                            name,
-                            metric,
-                            list(metric.values),
-                            list(theirs[key].values),
-                            window,
-                            drift.allowance_for(metric),
-                        )
+                        (index, name, metric, list(metric.values), list(theirs[key].values))
                     )
     # one family for the whole diff: every timing of every run against the baseline
-    measured = [measure(entry[3], entry[4]) for entry in pending]
+    measured = [measure(mine, other) for _, _, _, mine, other in pending]
     decided = decide(
-        measured, alpha=alpha, min_ratio=min_ratio, drift=[entry[6] for entry in pending]
+        measured,
+        alpha=alpha,
+        min_ratio=min_ratio,
+        drift=[result.drift[index].allowance_for(metric) for index, _, metric, *_ in pending],
     )
     for index in result.drift:
         result.rows[index] = []
-    for entry, comparison in zip(pending, decided, strict=True):
-        index, name, metric, mine, other, window, allowance = entry
-        result.rows[index].append(Row(name, metric, mine, other, comparison, window, allowance))
+    for (index, name, metric, mine, other), comparison in zip(pending, decided, strict=True):
+        result.rows[index].append(Row(name, metric, mine, other, comparison))
     return result
 
 

@@ -13,9 +13,7 @@ from typing import Any
 from experiments.contract.format import shareable_path
 from report.diff import DiffResult
 
-# 2: each metric's own drift (`drift_window`, `drift_allowance`); the pair's `allowance` is
-# the whole run's, which applies to the metrics whose window is "run"
-DIFF_SCHEMA_VERSION = 2
+DIFF_SCHEMA_VERSION = 1
 
 
 def _median(values: list[float]) -> float | None:
@@ -47,8 +45,6 @@ def document(result: DiffResult) -> dict[str, Any]:
                         "params": dict(row.metric.params),
                         "device": row.metric.device,
                         "several_cores": row.metric.several_cores,
-                        "drift_window": row.drift_window,
-                        "drift_allowance": row.drift_allowance,
                         "n_baseline": len(row.baseline),
                         "n_other": len(row.other),
                         "median_baseline_s": _median(row.baseline),

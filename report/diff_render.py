@@ -7,15 +7,13 @@ numbers and identifiers only, like the result files.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
 from typing import Any
 
 from experiments.contract.declaration import N_
-from experiments.contract.drift import MAX_GAP_S
 from report import i18n, plots, plots_factors
-from report.diff import EXPERIMENT_WINDOW, DiffResult, Drift, Row
+from report.diff import DiffResult, Drift, Row
 from report.escaping import markdown_text, terminal_text
-from report.formatting import duration, number, percent, ratio
+from report.formatting import duration, percent, ratio
 from report.i18n import _
 from report.render import FONT_MARKER, embed_fonts
 from report.render import environment as jinja_environment
@@ -66,7 +64,6 @@ def header() -> list[str]:
         _("this run"),
         _("ratio"),
         _("95 % interval"),
-        _("threshold"),
         _("p"),
         _("adjusted p"),
         _("verdict"),
@@ -83,7 +80,6 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
             duration(_median(row.other)),
             ratio(row.comparison.ratio) if row.comparison.ratio is not None else "—",
             _interval(row),
-            ratio(row.comparison.threshold) if row.comparison.threshold is not None else "—",
             _p(row.comparison.p_value),
             _p(row.comparison.adjusted_p),
             _(VERDICT_MARK[row.comparison.verdict]),
@@ -96,8 +92,8 @@ def counts(rows: list[Row]) -> dict[str, int]:
     return {v: sum(1 for r in rows if r.comparison.verdict == v) for v in VERDICT_MARK}
 
 
-def drift_sentence(drift: Drift, baseline: str, other: str, rows: Sequence[Row] = ()) -> str:
-    """What the machines' own drift was, and which ratio it sets for which timings."""
+def drift_sentence(drift: Drift, baseline: str, other: str) -> str:
+    """What the machines' own drift was, and the ratio it sets, in one sentence."""
     if not drift.measured:
         return _(
             "Drift: not measured (result files from before the reference workload); only the "
@@ -116,43 +112,19 @@ def drift_sentence(drift: Drift, baseline: str, other: str, rows: Sequence[Row] 
                 "{shift} (the same machine)"
             ).format(shift=percent(drift.between - 1))
         )
-    sentences = [_("Drift: {parts}.").format(parts=_("; ").join(parts))]
-    own = sum(1 for r in rows if r.drift_window == EXPERIMENT_WINDOW)
-    if own:
-        sentences.append(
-            _(
-                "Timings on one core held against the drift while their own experiment ran, in "
-                "both runs (the reference workloads timed at least every {gap} through its "
-                "timed repeats; column “threshold”): {own} of {total}."
-            ).format(gap=duration(MAX_GAP_S, 1), own=number(own), total=number(len(rows)))
+    if drift.allowance_several_cores > drift.allowance:
+        return _(
+            "Drift: {parts}. Differences below {threshold} are not called; for timings "
+            "that ran on several cores, below {several} (the two-thread reference "
+            "workload drifted that much)."
+        ).format(
+            parts=_("; ").join(parts),
+            threshold=ratio(drift.allowance),
+            several=ratio(drift.allowance_several_cores),
         )
-    if own and own == len(rows):
-        return _sentences(sentences)
-    whole = (
-        _(
-            "Differences below {threshold} are not called; for timings that ran on several "
-            "cores, below {several} (the two-thread reference workload drifted that much)."
-        )
-        if drift.allowance_several_cores > drift.allowance
-        else _("Differences below {threshold} are not called.")
-    ).format(threshold=ratio(drift.allowance), several=ratio(drift.allowance_several_cores))
-    if own:
-        whole = _(
-            "The other timings ({count}: on several cores, or in experiments the reference "
-            "workloads did not sample that often) are held against the whole run's drift. "
-            "{rule}"
-        ).format(count=number(len(rows) - own), rule=whole)
-    sentences.append(whole)
-    return _sentences(sentences)
-
-
-def _sentences(sentences: Sequence[str]) -> str:
-    """Sentences one after another, as the language writes them (Chinese: no space)."""
-    text = sentences[0]
-    for sentence in sentences[1:]:
-        # TRANSLATORS: two sentences in a row; Chinese writes them without a space
-        text = _("{sentence} {next}").format(sentence=text, next=sentence)
-    return text
+    return _("Drift: {parts}. Differences below {threshold} are not called.").format(
+        parts=_("; ").join(parts), threshold=ratio(drift.allowance)
+    )
 
 
 def family_sentence(result: DiffResult) -> str:
@@ -237,10 +209,7 @@ def terminal(result: DiffResult) -> str:
         lines.append(_("{run} against the baseline:").format(run=_label(result, index)))
         lines.append(
             drift_sentence(
-                result.drift[index],
-                result.runs[result.baseline].label,
-                result.runs[index].label,
-                rows,
+                result.drift[index], result.runs[result.baseline].label, result.runs[index].label
             )
         )
         table = [header(), *table_rows(rows)]
@@ -299,13 +268,12 @@ def markdown(result: DiffResult) -> str:
                     result.drift[index],
                     result.runs[result.baseline].label,
                     result.runs[index].label,
-                    rows,
                 )
             )
         )
         out.append("")
         out.append("| " + " | ".join(md(h) for h in header()) + " |")
-        out.append("|---|---|" + "---:|" * 8 + "---|")
+        out.append("|---|---|" + "---:|" * 7 + "---|")
         for r in table_rows(rows):
             out.append("| " + " | ".join(md(cell) for cell in r) + " |")
         lines = reasons(rows)
@@ -334,7 +302,7 @@ def how_to_read() -> str:
 # HTML / PDF
 
 
-def _ratio_plot(rows: list[Row]) -> str | None:
+def _ratio_plot(rows: list[Row], drift: Drift) -> str | None:
     usable = [r for r in rows if r.comparison.interval and r.comparison.ratio is not None]
     if not usable:
         return None
@@ -342,7 +310,7 @@ def _ratio_plot(rows: list[Row]) -> str | None:
         [f"{r.experiment}: {r.name}" for r in usable],
         [r.comparison.ratio for r in usable if r.comparison.ratio is not None],
         [r.comparison.interval for r in usable if r.comparison.interval],
-        bands=[r.drift_allowance for r in usable],
+        bands=[drift.allowance_for(r.metric) for r in usable],
     )
 
 
@@ -388,10 +356,9 @@ def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str
                     result.drift[index],
                     result.runs[result.baseline].label,
                     result.runs[index].label,
-                    rows,
                 ),
                 "rows": table_rows(rows),
-                "plot": _ratio_plot(rows),
+                "plot": _ratio_plot(rows, result.drift[index]),
                 "slower": tally[SLOWER],
                 "faster": tally[FASTER],
                 "noise": tally[WITHIN_NOISE],

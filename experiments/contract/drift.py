@@ -21,21 +21,10 @@ against the one-core workloads (ONE_CORE); one that ran on several cores
 a neighbour took the second core slows two-thread work 10-20× on a shared
 machine and one-thread work not at all, and must not blind the comparison of
 the one-thread timings.
-
-Which moments count depends on the timing too: a timing on one core is held
-against the drift during its own experiment, in both runs, where the reference
-sampled that experiment's timed part densely (checkpoints at most MAX_GAP_S
-apart); otherwise against the whole run's. A slow spell of the host during one
-experiment does not blind the comparison of every other, and an experiment the
-reference could not look inside (data parallelism's launch, a repeat longer
-than the gap, files that timed it every 10 s) keeps the whole run's, wider,
-allowance. Timings on several cores always keep the whole run's (report.diff
-says why).
 """
 
 from __future__ import annotations
 
-import itertools
 import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -64,33 +53,6 @@ MLP_STEPS = "iris_mlp_steps"  # `workload`: the first, its readings in `times_s`
 TINY_OPS = "tiny_ops"  # in `others`
 TWO_THREADS = "two_threads"  # in `others`
 ONE_CORE = (MLP_STEPS, TINY_OPS)  # the reference workloads that run on one core
-
-
-# An experiment's own drift counts only where no stretch of its timed part went longer than
-# this without a checkpoint. This machine's host changes speed for spells of a few seconds;
-# a spell that fell between two checkpoints further apart could slow every value of a short
-# experiment while both checkpoints read the machine fast (two A/A runs of `step_overhead`
-# differed 1.35–1.6× that way with checkpoints 8–10 s apart at its start and end only).
-MAX_GAP_S = 5.0
-
-
-def largest_gap(record: dict[str, Any] | None) -> float | None:
-    """The longest stretch of an experiment's timed part without a checkpoint, in seconds:
-    from the checkpoint before its first timed repeat (`timed_from_s`; files without it,
-    from the first) to its end. None without a record or with fewer than two checkpoints."""
-    if not record:
-        return None
-    start = float(record.get("timed_from_s", 0.0))
-    moments = [float(c["at_s"]) for c in record["checkpoints"] if c["at_s"] >= start]
-    if len(moments) < 2:
-        return None
-    return max(later - earlier for earlier, later in itertools.pairwise(moments))
-
-
-def sampled_densely(record: dict[str, Any] | None) -> bool:
-    """Whether the reference saw the whole of an experiment's timed part (MAX_GAP_S)."""
-    gap = largest_gap(record)
-    return gap is not None and gap <= MAX_GAP_S
 
 
 def one_core(series: Series) -> Series:

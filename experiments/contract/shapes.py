@@ -235,9 +235,6 @@ DRIFT_SPEC: Spec = {
     # more reference workloads timed at the same moments, by name: their size and threads
     "others?": {"*": {"count": int, "threads": int}},
     "checkpoints": [{"at_s": NUMBER, "times_s": TIMINGS, "others?": {"*": TIMINGS}}],
-    "every_s?": NUMBER,  # the checkpoints' intended spacing between repeats
-    # the checkpoint taken just before the first timed repeat (absent: the runner did not say)
-    "timed_from_s?": NUMBER,
 }
 
 EXPERIMENT_SPEC: Spec = {

@@ -4,10 +4,10 @@ A laptop warms up and throttles, a virtual machine shares its host with
 strangers, a battery changes the clock: the same code then runs 10 to 40 %
 slower without anything in the experiment changing, and no load figure inside
 the machine shows it. So every run times one small fixed workload (the
-reference) at the start and end of every experiment, just before its first
-timed repeat, and about every CHECK_EVERY_S seconds between repeats. Its
-spread within a run, and the shift between two runs of one machine, are what
-the diff compares a difference against before it calls it real.
+reference) at the start and end of every experiment and about every
+CHECK_EVERY_S seconds between repeats. Its spread within a run, and the shift
+between two runs of one machine, are what the diff compares a difference
+against before it calls it real.
 
 The reference is the notes' regime in miniature: a few dozen steps of a tiny
 MLP on the CPU with one thread, `loss.item()` every step, so it slows down
@@ -43,14 +43,8 @@ from experiments.contract.drift import MLP_STEPS, TINY_OPS, TWO_THREADS
 # What the result files call the reference workload (the report words it).
 REFERENCE = MLP_STEPS
 STEPS = 40  # SGD steps per reading (about 15 ms on a laptop core)
-READINGS = 3  # readings per checkpoint; their median is the checkpoint's value
-# Between repeats, a checkpoint when this much time has passed. The host of this project's
-# virtual machine changes speed for spells of a few seconds, and the diff trusts an
-# experiment's own drift only where no stretch of its timed part went unsampled for longer
-# than the contract's MAX_GAP_S (5 s). A checkpoint costs about 0.1 s (3 readings of the
-# three workloads and a warm-up round): about 4 % of a run.
-CHECK_EVERY_S = 2.5
-JUST_TAKEN_S = 0.5  # a checkpoint this recent stands for "before the first timed repeat"
+READINGS = 5  # readings per checkpoint; their median is the checkpoint's value
+CHECK_EVERY_S = 10.0  # between repeats, a checkpoint when this much time has passed
 TINY_OPS_CALLS = 1000  # one-element additions per reading of `tiny_ops` (a few ms)
 TWO_THREAD_STEPS = 20  # forward + backward of a 64-wide layer per reading of `two_threads`
 TWO_THREAD_WIDTH = 64
@@ -128,7 +122,6 @@ class Probe:
     started: float = field(default_factory=time.perf_counter)
     last: float | None = None
     checkpoints: list[dict[str, Any]] = field(default_factory=list)
-    timed_from_s: float | None = None  # the checkpoint before the first timed repeat
 
     def checkpoint(self, *, force: bool = False) -> None:
         now = time.perf_counter()
@@ -138,21 +131,9 @@ class Probe:
         self.last = time.perf_counter()
         self.checkpoints.append({"at_s": round(now - self.started, 3), **readings})
 
-    def timing_starts(self) -> None:
-        """Marks the checkpoint before the experiment's first timed repeat, taking one unless
-        one was just taken. The warm-ups before it (half a minute of compiling, at times) are
-        no part of the timed span whose sampling the diff checks; later calls change
-        nothing, so a second set of cases keeps its warm-ups inside the span (the safe
-        side)."""
-        if self.timed_from_s is not None:
-            return
-        if self.last is None or time.perf_counter() - self.last > JUST_TAKEN_S:
-            self.checkpoint(force=True)
-        self.timed_from_s = self.checkpoints[-1]["at_s"]
-
     def record(self) -> dict[str, Any]:
         """The result file's record (DRIFT_SPEC in the contract)."""
-        found: dict[str, Any] = {
+        return {
             "workload": REFERENCE,
             "steps": STEPS,
             "others": {
@@ -160,11 +141,7 @@ class Probe:
                 TWO_THREADS: {"count": TWO_THREAD_STEPS, "threads": two_threads()},
             },
             "checkpoints": self.checkpoints,
-            "every_s": self.every_s,
         }
-        if self.timed_from_s is not None:
-            found["timed_from_s"] = self.timed_from_s
-        return found
 
 
 _active: Probe | None = None
@@ -188,9 +165,3 @@ def between_repeats() -> None:
     """Called by the harness outside every timed region: a checkpoint when one is due."""
     if _active is not None:
         _active.checkpoint()
-
-
-def timing_starts() -> None:
-    """Called by the harness before the first timed repeat, outside every timed region."""
-    if _active is not None:
-        _active.timing_starts()

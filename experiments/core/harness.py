@@ -281,10 +281,7 @@ def run_cases(
                 else f"repeat {index - warmup + 1}/{repeats}"
             )
             progress.update(f"{what} | {result.case.label} | {step} | {format_eta(eta)}")
-            if index == warmup and result is results[0]:
-                drift.timing_starts()
-            else:
-                drift.between_repeats()
+            drift.between_repeats()
             began = time.perf_counter()
             body = prepare(result.case)
             laps: list[float] | None = None
