@@ -139,6 +139,11 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         )
     series = drift.run_series(run.experiments[name] for name in names)
     checkpoints = series.get(drift.MLP_STEPS, [])
+    spacings = [
+        record["every_s"]
+        for name in names
+        if (record := run.experiments[name]["conditions"].get("reference")) and "every_s" in record
+    ]
     planted = sorted(
         {
             value
@@ -151,6 +156,8 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         "noise_cv": NOISE_CV,
         "busy_cores": BUSY_OTHER_CORES,
         "checkpoints": len(checkpoints),
+        # files from before `every_s` was recorded took a checkpoint about every 10 s
+        "every_s": max(spacings, default=10.0),
         "drift": drift.widest_within(drift.one_core(series)),
         "two_threads_drift": drift.within(series.get(drift.TWO_THREADS, [])),
         "reference_s": drift.level(checkpoints),

@@ -17,6 +17,7 @@ from experiments.contract import format as rf
 from report import cli, formatting, plots
 from report.load import load_run
 from report.render import render_html
+from tests.conftest import FIXTURES
 from tests.standin import STAND_IN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,6 +67,8 @@ def test_report_places_the_measured_numbers(smoke_run: Path, smoke_report: Path)
     two_spread = formatting.percent(drift.within(series["two_threads"]) - 1)  # type: ignore[operator]
     assert f"the one-thread workload that drifted more differed by {spread}" in html
     assert f"the two-thread one by {two_spread}" in html
+    # the checkpoints' spacing, as the files record it (older files: 10 s)
+    assert "at the start and end of every experiment and about every 2.5\u00a0s in between" in html
 
 
 def test_render_writes_every_output_and_a_pdf_per_experiment(
@@ -183,3 +186,11 @@ def test_a_failed_experiment_still_gets_its_section(smoke_run: Path, tmp_path: P
     html = render_html(load_run(run_dir))
     assert "<strong>failed:</strong> RuntimeError: out of luck" in html
     assert "Step overhead: where a tiny training step" in html
+
+
+def test_files_without_a_recorded_spacing_say_every_10_s() -> None:
+    """Result files from before `every_s` was recorded took a checkpoint about every 10 s."""
+    run = load_run(next((FIXTURES / "fixture-machine-a").iterdir()))
+    assert all("every_s" not in d["conditions"]["reference"] for d in run.experiments.values())
+    html = render_html(run)
+    assert "at the start and end of every experiment and about every 10\u00a0s in between" in html

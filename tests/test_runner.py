@@ -51,11 +51,12 @@ def test_a_run_writes_valid_files_and_a_manifest(smoke_run: Path) -> None:
         "two_threads": {"count": 20, "threads": min(2, os.cpu_count() or 1)},
     }
     assert len(reference["checkpoints"]) >= 2  # the experiment's start and end at least
+    assert reference["every_s"] == 2.5
     for checkpoint in reference["checkpoints"]:
-        # every workload read 5 times, in turns: the same moments
+        # every workload read 3 times, in turns: the same moments
         others = checkpoint["others"]
-        assert len(checkpoint["times_s"]) == len(others["tiny_ops"]) == 5
-        assert len(others["two_threads"]) == 5
+        assert len(checkpoint["times_s"]) == len(others["tiny_ops"]) == 3
+        assert len(others["two_threads"]) == 3
     assert document["config"]["epochs"] == 200
     assert document["config"]["crossover_sizes"] == [16, 32]
     assert document["devices"] == ["cpu", "sim:0"]

@@ -235,6 +235,7 @@ DRIFT_SPEC: Spec = {
     # more reference workloads timed at the same moments, by name: their size and threads
     "others?": {"*": {"count": int, "threads": int}},
     "checkpoints": [{"at_s": NUMBER, "times_s": TIMINGS, "others?": {"*": TIMINGS}}],
+    "every_s?": NUMBER,  # the checkpoints' intended spacing between repeats (absent: 10 s)
 }
 
 EXPERIMENT_SPEC: Spec = {

@@ -43,8 +43,13 @@ from experiments.contract.drift import MLP_STEPS, TINY_OPS, TWO_THREADS
 # What the result files call the reference workload (the report words it).
 REFERENCE = MLP_STEPS
 STEPS = 40  # SGD steps per reading (about 15 ms on a laptop core)
-READINGS = 5  # readings per checkpoint; their median is the checkpoint's value
-CHECK_EVERY_S = 10.0  # between repeats, a checkpoint when this much time has passed
+READINGS = 3  # readings per checkpoint; their median is the checkpoint's value
+# Between repeats, a checkpoint when this much time has passed. The host of this project's
+# virtual machine changes speed for spells of a few seconds: with checkpoints 10 s apart, two
+# A/A runs of step_overhead differed 1.35-1.6x through a spell that both of its checkpoints
+# missed. A checkpoint costs about 0.1 s (a warm-up round and 3 readings of the three
+# workloads), so this adds about 2 % to a run.
+CHECK_EVERY_S = 2.5
 TINY_OPS_CALLS = 1000  # one-element additions per reading of `tiny_ops` (a few ms)
 TWO_THREAD_STEPS = 20  # forward + backward of a 64-wide layer per reading of `two_threads`
 TWO_THREAD_WIDTH = 64
@@ -134,6 +139,7 @@ class Probe:
     def record(self) -> dict[str, Any]:
         """The result file's record (DRIFT_SPEC in the contract)."""
         return {
+            "every_s": self.every_s,
             "workload": REFERENCE,
             "steps": STEPS,
             "others": {
