@@ -77,8 +77,18 @@ def verdict_counts(first: Path, second: Path, alpha: float) -> dict[str, Any]:
         "allowance_several_cores": drift.allowance_several_cores,
         "within": max(d for d in (drift.within_baseline, drift.within_other) if d),
         "ratios": [r.comparison.ratio for r in rows if r.comparison.ratio],
-        # each timing's own drift allowance (its cores' reference workloads) and verdict
-        "by_allowance": [(drift.allowance_for(r.metric), r.comparison.verdict) for r in rows],
+        # each timing's own drift allowance (its cores' reference workloads), verdict and
+        # experiment
+        "by_allowance": [
+            (drift.allowance_for(r.metric), r.comparison.verdict, r.experiment) for r in rows
+        ],
+        "alarms": [
+            f"{r.experiment}/{r.metric.key} {r.comparison.ratio:.2f}× (needs "
+            f"{r.comparison.threshold:.2f}×)"
+            for r in rows
+            if r.comparison.verdict in (SLOWER, FASTER) and r.comparison.ratio
+            if r.comparison.threshold
+        ],
     }
 
 
@@ -108,6 +118,8 @@ def report_real(pairs: list[dict[str, Any]], alpha: float, slowdown: float) -> l
             f"({aa['tested']} tested), {aa['within_drift']} within drift; allowance "
             f"{aa['allowance']:.3f}×, median ratio {offsets[-1]:.3f}×"
         )
+        for alarm in aa["alarms"]:
+            print(f"           {alarm}")
     print(f"  clean pairs: {clean} of {len(pairs)} (the issue asks at least 9 of 10)")
     print(f"\nPower: a planted {slowdown}× slowdown, each pair's first run as the baseline")
     found_all = []
@@ -136,15 +148,23 @@ def report_real(pairs: list[dict[str, Any]], alpha: float, slowdown: float) -> l
     # against the two-thread reference too): the issue's "whenever the drift is below 10 %"
     steady: list[str] = []
     drifting: list[str] = []
+    missed: dict[str, int] = {}
     for pair in pairs:
         power = verdict_counts(Path(pair["a"]), Path(pair["p"]), alpha)
-        for allowance, verdict in power["by_allowance"]:
+        for allowance, verdict, experiment in power["by_allowance"]:
             (steady if allowance < 1.10 else drifting).append(verdict)
+            if allowance < 1.10 and verdict != SLOWER:
+                missed[experiment] = missed.get(experiment, 0) + 1
     if steady:
         print(
             f"  timings whose own drift allowance was below 1.10×: {len(steady)} over all pairs; "
             f"called SLOWER: {steady.count(SLOWER)} ({steady.count(SLOWER) / len(steady):.0%})"
         )
+        if missed:
+            print(
+                "  missed among them, by experiment: "
+                + ", ".join(f"{name} {count}" for name, count in sorted(missed.items()))
+            )
     else:
         print("  no timing had a drift allowance below 1.10× on this machine")
     if drifting:
