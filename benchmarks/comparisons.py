@@ -74,7 +74,6 @@ def verdict_counts(first: Path, second: Path, alpha: float) -> dict[str, Any]:
         "faster": sum(r.comparison.verdict == FASTER for r in rows),
         "within_drift": sum(r.comparison.verdict == WITHIN_DRIFT for r in rows),
         "allowance": drift.allowance,
-        "allowance_several_cores": drift.allowance_several_cores,
         "within": max(d for d in (drift.within_baseline, drift.within_other) if d),
         "ratios": [r.comparison.ratio for r in rows if r.comparison.ratio],
         # each timing's own drift allowance (its cores' reference workloads), verdict and

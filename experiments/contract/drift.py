@@ -37,15 +37,6 @@ def checkpoint_values(record: dict[str, Any] | None) -> list[float]:
     return [statistics.median(c["times_s"]) for c in record["checkpoints"]]
 
 
-def run_checkpoints(documents: Iterable[dict[str, Any]]) -> list[float]:
-    """Every checkpoint of a run's experiments, in the order they were taken (the first
-    workload: the Iris MLP steps)."""
-    values: list[float] = []
-    for document in documents:
-        values += checkpoint_values(document.get("conditions", {}).get("reference"))
-    return values
-
-
 Series = dict[str, list[float]]  # per reference workload, each checkpoint's median reading
 
 # The reference workloads by the names the result files give them (experiments.core.drift)
