@@ -2,20 +2,21 @@
 
 A report is several files (HTML, Markdown and its figures, PDFs): a full disk
 or a read-only folder half way through must not leave a new report.html
-beside an old report.pdf. Every file is first written in full to a temporary
-file in its own folder (where a failure costs nothing: the temporaries are
-removed), and only when all are written are they renamed into place, which
-does not need space. An earlier good file is replaced only by a complete new
-one, never damaged.
+beside an old report.pdf. Every file is first staged in full as a temporary
+file in its own folder (`experiments.contract.atomic.stage`, the project's one
+atomic writer; a failure there costs nothing: the temporaries are removed), and
+only when all are staged are they renamed into place, which needs no space.
+An earlier good file is replaced only by a complete new one, never damaged.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
+
+from experiments.contract.atomic import stage
 
 
 class OutputError(Exception):
@@ -28,12 +29,6 @@ class OutputError(Exception):
 
 def _reason(error: OSError) -> str:
     return error.strerror or type(error).__name__
-
-
-def _umask() -> int:
-    current = os.umask(0)
-    os.umask(current)
-    return current
 
 
 def _check_target(path: Path) -> None:
@@ -53,21 +48,13 @@ def write_all(folder: Path, files: Mapping[str, bytes | str]) -> list[Path]:
         for relative, content in files.items():
             target = folder / relative
             _check_target(target)
-            try:
-                target.parent.mkdir(parents=True, exist_ok=True)
-                fd, temporary_name = tempfile.mkstemp(
-                    prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-                )
-            except OSError as error:
-                raise OutputError(target.parent, _reason(error)) from None
-            staged.append((Path(temporary_name), target))
             data = content.encode("utf-8") if isinstance(content, str) else content
             try:
-                os.fchmod(fd, 0o666 & ~_umask())  # shareable, like the result files
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                    handle.flush()
-                    os.fsync(handle.fileno())
+                target.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise OutputError(target.parent, _reason(error)) from None
+            try:
+                staged.append((stage(target, data), target))
             except OSError as error:
                 raise OutputError(target, _reason(error)) from None
         for staged_file, target in staged:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from experiments.contract import atomic, shapes, upgrades
 from experiments.contract import format as rf
-from experiments.contract import shapes, upgrades
 
 
 def _environment() -> dict[str, Any]:
@@ -49,7 +51,7 @@ def test_round_trip_is_byte_identical(tmp_path: Path) -> None:
 def _error(tmp_path: Path, content: str | None, kind: str | None = None) -> str:
     path = tmp_path / "x.json"
     if content is not None:
-        path.write_text(content)
+        path.write_text(content, encoding="utf-8")
     with pytest.raises(rf.ResultFormatError) as caught:
         rf.read_document(path, kind)
     message = str(caught.value)
@@ -93,7 +95,7 @@ def test_older_versions_go_through_the_upgrade_chain(
     old = _environment() | {"schema_version": 0}
     del old["unavailable"]
     path = tmp_path / "old.json"
-    path.write_text(json.dumps(old))
+    path.write_text(json.dumps(old), encoding="utf-8")
     assert "version 0 is not known" in _error(tmp_path, json.dumps(old))
     # a planted step 0 -> 1, then the real 1 -> 2 turns version 1's sentence into a record
     monkeypatch.setitem(
@@ -132,7 +134,30 @@ def test_experiment_status_rules(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.skipif(sys.platform == "win32", reason="POSIX file modes")
 def test_written_files_are_readable_by_others(tmp_path: Path) -> None:
     path = tmp_path / "run.json"
-    rf.write_atomic(path, "{}\n")
-    assert path.stat().st_mode & 0o777 == 0o666 & ~rf._umask()
+    previous = os.umask(0o027)
+    try:
+        atomic.write_atomic(path, "{}\n")
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o640  # mkstemp's 0600 widened to what umask allows
+
+
+def test_a_failed_write_leaves_no_temporary_and_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The temporary is closed before it is removed (Windows refuses to remove an open file),
+    so nothing is left beside the untouched old file."""
+    path = tmp_path / "run.json"
+    atomic.write_atomic(path, "old\n")
+
+    def no_space(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", no_space)
+    with pytest.raises(OSError, match="No space"):
+        atomic.write_atomic(path, "new\n")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.json"]
+    assert path.read_text(encoding="utf-8") == "old\n"

@@ -252,6 +252,9 @@ EXPERIMENT_SPEC: Spec = {
     "conditions": {
         "other_processes_cpu_cores?": NUMBER,
         "busy_machine?": bool,
+        # null where the system keeps none (Windows, until psutil's emulation has a reading)
+        "load_average_before?": Nullable([NUMBER]),
+        "load_average_after?": Nullable([NUMBER]),
         "reference?": DRIFT_SPEC,
         "planted_slowdown?": NUMBER,
     },

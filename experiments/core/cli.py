@@ -3,8 +3,8 @@
 Exit status: 0 the run is complete; 2 nothing was run (bad input, a run folder another
 process is writing, a run that cannot be resumed), one line says why; 4 the run stopped
 because a file could not be written (full disk, read-only folder): it is marked incomplete
-with the reason and `--resume` finishes it; 130 interrupted by Ctrl-C, 143 by SIGTERM
-(finished experiments kept, `--resume` finishes it).
+with the reason and `--resume` finishes it; 130 interrupted by Ctrl-C, 143 by SIGTERM,
+149 by Ctrl-Break on Windows (finished experiments kept, `--resume` finishes it).
 """
 
 from __future__ import annotations
@@ -19,9 +19,10 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from experiments.contract import declaration
+from experiments.contract import console, declaration
+from experiments.contract.atomic import write_atomic
 from experiments.contract.declaration import PROFILE_NAMES
-from experiments.contract.format import LAST_RUN_FILE, ResultFormatError, write_atomic
+from experiments.contract.format import LAST_RUN_FILE, ResultFormatError
 from experiments.contract.settings import allowed
 from experiments.core.devices import Device, available_devices
 from experiments.core.harness import Progress, error_reason
@@ -40,7 +41,6 @@ EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_STOPPED = 4
 EXIT_SIGINT = 130
-EXIT_SIGTERM = 143
 
 
 def make_parser() -> argparse.ArgumentParser:
@@ -117,7 +117,7 @@ def list_experiments() -> str:
     return "\n".join(lines)
 
 
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+def _on_stop_signal(signum: int, frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
 
@@ -140,6 +140,7 @@ def _check_resume_flags(args: argparse.Namespace) -> None:
 def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()) -> int:
     """The runner's command line. `extra_devices` join the machine's own (the tests add a
     stand-in GPU this way; it is labelled simulated in every result it produces)."""
+    console.tolerant_streams()
     cli_args = list(argv) if argv is not None else sys.argv[1:]
     args = make_parser().parse_args(cli_args)
     if args.list:
@@ -195,7 +196,13 @@ def _run(
     devices = [*available_devices(environment["cpu"]["model"] or "CPU"), *extra_devices]
     if len(devices) == 1:
         progress.done("no GPU found: measuring the CPU only (the report says so)")
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    # SIGTERM (kill, a scheduler) and, on Windows, SIGBREAK (Ctrl-Break, a console window
+    # closed) end a run like Ctrl-C does: marked incomplete, finished experiments kept
+    stop_signals = [signal.SIGTERM]
+    if hasattr(signal, "SIGBREAK"):
+        stop_signals.append(signal.SIGBREAK)
+    for signum in stop_signals:
+        signal.signal(signum, _on_stop_signal)
     resume = f"complete it with: python -m experiments --resume {run_dir}"
     try:
         execute(run_dir, manifest, environment, configs, devices, progress)
@@ -203,7 +210,7 @@ def _run(
         print(
             f"\ninterrupted: finished experiments are kept in {run_dir}; {resume}", file=sys.stderr
         )
-        return EXIT_SIGTERM if isinstance(stop, Interrupted) else EXIT_SIGINT
+        return 128 + stop.signum if isinstance(stop, Interrupted) else EXIT_SIGINT
     except RunStopped as stopped:
         print(
             f"error: the run stopped: {stopped}; finished experiments are kept; {resume}",
@@ -218,7 +225,8 @@ def _run(
         )
         return EXIT_STOPPED
     finally:
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        for signum in stop_signals:
+            signal.signal(signum, signal.SIG_DFL)
     results_root = run_dir.parent.parent
     with contextlib.suppress(OSError):  # only a convenience for `render` without arguments
         write_atomic(results_root / LAST_RUN_FILE, f"{run_dir}\n")

@@ -66,6 +66,23 @@ def numeric_settings() -> dict[str, Any]:
     }
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages, or None where the system offers none yet.
+
+    POSIX keeps them in the kernel. Windows has none: psutil emulates them from the
+    processor queue length, sampled every 5 s by a thread that its first call starts, and
+    reads (0, 0, 0) until then, which means "not known yet", not "idle". Where Windows'
+    performance counters are switched off (an administrator's policy, a trimmed image),
+    psutil raises instead: that is "not known" too, never a reason to stop a run."""
+    if sys.platform != "win32":
+        return [round(x, 2) for x in os.getloadavg()]
+    try:
+        values = [round(x, 2) for x in psutil.getloadavg()]
+    except (RuntimeError, OSError):  # "PdhAddEnglishCounterW failed"
+        return None
+    return None if not any(values) else values
+
+
 class LoadMonitor:
     """What else the machine was doing while an experiment ran.
 
@@ -79,7 +96,7 @@ class LoadMonitor:
         self._start_wall = 0.0
         self._start_busy = 0.0
         self._start_own = 0.0
-        self._load_before: list[float] = []
+        self._load_before: list[float] | None = None
 
     @staticmethod
     def _busy_seconds() -> float:
@@ -100,7 +117,7 @@ class LoadMonitor:
         return total
 
     def start(self) -> None:
-        self._load_before = [round(x, 2) for x in os.getloadavg()]
+        self._load_before = load_average()
         self._start_wall = time.perf_counter()
         self._start_busy = self._busy_seconds()
         self._start_own = self._own_seconds()
@@ -111,7 +128,7 @@ class LoadMonitor:
         other_cores = max(0.0, others / wall) if wall > 0 else 0.0
         return {
             "load_average_before": self._load_before,
-            "load_average_after": [round(x, 2) for x in os.getloadavg()],
+            "load_average_after": load_average(),
             "other_processes_cpu_cores": round(other_cores, 3),
             "busy_machine": other_cores > BUSY_OTHER_CORES,
         }

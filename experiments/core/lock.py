@@ -44,17 +44,37 @@ def _try_lock(handle: IO[str]) -> bool:
     return True
 
 
+def _unlock(handle: IO[str]) -> None:
+    """Windows asks for a region to be unlocked before its file is closed; POSIX drops a
+    flock with the file."""
+    if sys.platform == "win32":
+        import msvcrt
+
+        with contextlib.suppress(OSError):
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def _holder(handle: IO[str]) -> str:
+    """Who holds the lock, as its file says. Windows' lock is mandatory: the locked byte
+    cannot be read by anyone else, so there the refusal names no process."""
+    try:
+        handle.seek(0)
+        return handle.read().strip() or "another process"
+    except OSError:
+        return "another process"
+
+
 @contextlib.contextmanager
 def owning(run_dir: Path) -> Iterator[None]:
     """Hold the run folder for the block; RunFolderBusy at once if another process does."""
     path = run_dir / LOCK_FILE
     handle = path.open("a+", encoding="utf-8")
+    finished = False
     try:
         if not _try_lock(handle):
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
             raise RunFolderBusy(
-                f"{run_dir}: is being written by {holder}; wait until it has finished "
+                f"{run_dir}: is being written by {_holder(handle)}; wait until it has finished "
                 "(or stop it), then resume"
             )
         handle.seek(0)
@@ -63,7 +83,14 @@ def owning(run_dir: Path) -> Iterator[None]:
         handle.write(f"process {os.getpid()}, running since {started}\n")
         handle.flush()
         yield
-        with contextlib.suppress(OSError):  # done: the folder is shared without it
-            path.unlink()
+        finished = True
+        if sys.platform != "win32":
+            with contextlib.suppress(OSError):  # done: the folder is shared without it
+                path.unlink()
     finally:
+        _unlock(handle)
         handle.close()  # closing drops the lock, on every path
+    if finished and sys.platform == "win32":
+        # Windows removes no open file: only now, and not if another process opened it since
+        with contextlib.suppress(OSError):
+            path.unlink()

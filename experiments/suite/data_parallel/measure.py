@@ -21,7 +21,7 @@ from typing import Any
 
 import torch.distributed as dist
 
-from experiments.contract.format import write_atomic
+from experiments.contract.atomic import write_atomic
 from experiments.core import probe
 from experiments.core.devices import Device
 from experiments.core.harness import RunContext, Skipped, device_record

@@ -26,7 +26,7 @@ import psutil
 import torch
 import torch.distributed as dist
 
-from experiments.contract.format import write_atomic
+from experiments.contract.atomic import write_atomic
 from experiments.core import probe
 from experiments.core.devices import CpuDevice, CudaDevice, Device, SimulatedDevice
 from experiments.core.harness import Progress, error_reason, set_threads
