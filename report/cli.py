@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from experiments.contract import console
 from experiments.contract.format import LAST_RUN_FILE, ResultFormatError
 from report import i18n, markdown
 from report.escaping import terminal_text
@@ -179,10 +180,20 @@ def run_render(args: argparse.Namespace, language: str) -> int:
     return EXIT_OK
 
 
+def console_language(language: str) -> str:
+    """The language of the lines printed: the outputs' own where the console can show it
+    (a redirected Windows console may have a code page without Chinese), else English."""
+    messages = i18n.translations(language)
+    sample = messages.gettext("rendering {file} …") + messages.gettext("written: {path}")
+    return language if console.can_show(sample) else i18n.SOURCE_LANGUAGE
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    console.tolerant_streams()
     args = make_parser().parse_args(argv)
     language = i18n.resolve(args.lang)
-    with i18n.using(language):
+    # the outputs are rendered in `language` whatever the console: render_html sets its own
+    with i18n.using(console_language(language)):
         if args.command == "diff":
             from report.diff_cli import run_diff
 

@@ -85,12 +85,13 @@ def run_diff(args: argparse.Namespace, language: str) -> int:
         return EXIT_USAGE
     print(terminal(result))
     tail = suffix(language)
-    page = html(result)
-    files: dict[str, bytes | str] = {
-        f"diff{tail}.md": markdown(result),
-        f"diff{tail}.html": page,
-        "diff.json": dumps(document(result)),  # numbers and identifiers: one for every language
-    }
+    with i18n.using(language):  # the console's language may differ (report.cli.main)
+        page = html(result)
+        files: dict[str, bytes | str] = {
+            f"diff{tail}.md": markdown(result),
+            f"diff{tail}.html": page,
+            "diff.json": dumps(document(result)),  # numbers and identifiers: for every language
+        }
     no_pdf = None
     if not args.no_pdf:
         try:

@@ -4,6 +4,8 @@ says how to install Pango on this system (from WeasyPrint's own installation gui
 
 from __future__ import annotations
 
+import contextlib
+import io
 import logging
 import platform
 from pathlib import Path
@@ -49,8 +51,12 @@ def _distribution_ids() -> tuple[str, ...]:
 
 def backend() -> ModuleType:
     """WeasyPrint, or PdfUnavailable saying what is missing and how to install it here."""
+    banner = io.StringIO()
     try:
-        import weasyprint
+        # Where a library is missing, WeasyPrint prints a banner of its own before it raises;
+        # the one line below says the same and what to do on this system.
+        with contextlib.redirect_stdout(banner), contextlib.redirect_stderr(banner):
+            import weasyprint
     except (OSError, ImportError) as error:
         first_line = (str(error).splitlines() or [type(error).__name__])[0]
         raise PdfUnavailable(
