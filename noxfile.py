@@ -106,7 +106,7 @@ def _shared_python(session: nox.Session) -> str:
     if (
         python.exists()
         and stamp.exists()
-        and json.loads(stamp.read_text()) == json.loads(json.dumps(wanted))
+        and json.loads(stamp.read_text(encoding="utf-8")) == json.loads(json.dumps(wanted))
     ):
         return str(python)
     if not python.exists():
@@ -115,7 +115,7 @@ def _shared_python(session: nox.Session) -> str:
     session.run(*pip, "--upgrade", "pip", external=True)
     session.run(*pip, TORCH_REQUIREMENT, *(["--index-url", index] if index else []), external=True)
     session.run(*pip, "-e", f"{ROOT}[run]", *groups, external=True)
-    stamp.write_text(json.dumps(wanted))
+    stamp.write_text(json.dumps(wanted), encoding="utf-8")
     return str(python)
 
 
@@ -133,7 +133,7 @@ def _report_python(session: nox.Session) -> str:
         if (
             _python_in(folder).exists()
             and stamp.exists()
-            and json.loads(stamp.read_text()).get("pyproject") == pyproject
+            and json.loads(stamp.read_text(encoding="utf-8")).get("pyproject") == pyproject
         ):
             return str(_python_in(folder))
     if not _python_in(LIGHT).exists():
@@ -141,7 +141,7 @@ def _report_python(session: nox.Session) -> str:
     pip = [str(_python_in(LIGHT)), "-m", "pip", "install", "--quiet"]
     session.run(*pip, "--upgrade", "pip", external=True)
     session.run(*pip, "-e", str(ROOT), external=True)
-    (LIGHT / "installed.json").write_text(json.dumps({"pyproject": pyproject}))
+    (LIGHT / "installed.json").write_text(json.dumps({"pyproject": pyproject}), encoding="utf-8")
     return str(_python_in(LIGHT))
 
 
@@ -211,9 +211,27 @@ def report(session: nox.Session) -> None:
 
 @nox.session(venv_backend="none")
 def tests(session: nox.Session) -> None:
-    """Run the test suite (quick profile; no GPU needed)."""
+    """Run the test suite (the smoke profile; no GPU needed). Reading or writing a file in the
+    locale's encoding is an error here (EncodingWarning): on a Chinese Windows that is GBK."""
     python = _shared_python(session)
-    session.run(python, "-m", "pytest", *session.posargs, external=True)
+    session.run(
+        python,
+        "-m",
+        "pytest",
+        *session.posargs,
+        env={"PYTHONWARNDEFAULTENCODING": "1"},
+        external=True,
+    )
+
+
+@nox.session(venv_backend="none")
+def windows(session: nox.Session) -> None:
+    """The product on Windows CPython 3.11 under Wine (tests/windows/lane.py): every experiment,
+    render, diff, the run-folder lock, --resume and the tests that need no POSIX. Needs Wine
+    (apt-get install wine64 wine); builds its Windows Python once, in .nox/windows/."""
+    session.run(
+        sys.executable, str(ROOT / "tests" / "windows" / "lane.py"), *session.posargs, external=True
+    )
 
 
 @nox.session(venv_backend="none")

@@ -99,7 +99,7 @@ def real_runs(args: argparse.Namespace) -> list[dict[str, Any]]:
         b = run_once(args.results, f"b{index}", args.profile, None)
         p = run_once(args.results, f"p{index}", args.profile, args.slowdown)
         pairs.append({"a": str(a), "b": str(b), "p": str(p)})
-        (args.results / "pairs.json").write_text(json.dumps(pairs, indent=2))
+        (args.results / "pairs.json").write_text(json.dumps(pairs, indent=2), encoding="utf-8")
     return pairs
 
 
@@ -247,7 +247,7 @@ def main() -> None:
     )
     args = parser.parse_args()
     if args.from_existing:
-        pairs = json.loads((args.results / "pairs.json").read_text())
+        pairs = json.loads((args.results / "pairs.json").read_text(encoding="utf-8"))
     else:
         args.results.mkdir(parents=True, exist_ok=True)
         pairs = real_runs(args)

@@ -17,6 +17,16 @@ V1_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v1"
 V3_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v3"
 
 
+@pytest.fixture(autouse=True)
+def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`--lang auto` (every command's default) follows the user's locale; the tests name
+    their language, so they pass on a Chinese Windows or a zh_CN terminal too."""
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setattr("report.i18n._windows_ui_language", lambda: None)
+
+
 @pytest.fixture(scope="session")
 def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A complete smoke-profile run folder of every experiment, on the CPU and a stand-in GPU,
@@ -35,7 +45,7 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
         "test-machine",
     ]
     subprocess.run(command, check=True, cwd=ROOT, stdout=subprocess.DEVNULL)
-    return Path((results / "LAST_RUN").read_text().strip())
+    return Path((results / "LAST_RUN").read_text(encoding="utf-8").strip())
 
 
 @pytest.fixture(scope="session")

@@ -178,14 +178,14 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """A seventh experiment written as a newcomer would: four new files in a tree of its own."""
     suite = tmp_path / "suite"
     (suite / "toy").mkdir(parents=True)
-    (suite / "toy" / "__init__.py").write_text(TOY_DECLARATION)
-    (suite / "toy" / "measure.py").write_text(TOY_MEASURE)
+    (suite / "toy" / "__init__.py").write_text(TOY_DECLARATION, encoding="utf-8")
+    (suite / "toy" / "measure.py").write_text(TOY_MEASURE, encoding="utf-8")
     sections = tmp_path / "sections"
     sections.mkdir()
-    (sections / "toy.py").write_text(TOY_SECTION)
+    (sections / "toy.py").write_text(TOY_SECTION, encoding="utf-8")
     templates = tmp_path / "templates"
     (templates / "sections").mkdir(parents=True)
-    (templates / "sections" / "toy.html.j2").write_text(TOY_PARTIAL)
+    (templates / "sections" / "toy.html.j2").write_text(TOY_PARTIAL, encoding="utf-8")
     monkeypatch.setattr(experiments.suite, "__path__", [*experiments.suite.__path__, str(suite)])
     monkeypatch.setattr(report.sections, "__path__", [*report.sections.__path__, str(sections)])
     monkeypatch.setattr(render, "TEMPLATE_PATHS", [*render.TEMPLATE_PATHS, templates])
@@ -210,10 +210,10 @@ def test_adding_an_experiment_needs_only_its_own_files(
         assert run_cli.main([*args, "--label", "m"]) == 0
     first, second = sorted((results / "m").iterdir())
     assert report_cli.main(["render", str(first), "--no-pdf"]) == 0
-    html = (first / "report.html").read_text()
+    html = (first / "report.html").read_text(encoding="utf-8")
     assert "A toy experiment" in html and "The answer is 42." in html
     assert "The toy answered 42." in html  # its finding reaches the summary
     out = toy / "diff"
     assert report_cli.main(["diff", str(first), str(second), "--out", str(out), "--no-pdf"]) == 0
-    assert "| toy | a short sleep, cpu |" in (out / "diff.md").read_text()
+    assert "| toy | a short sleep, cpu |" in (out / "diff.md").read_text(encoding="utf-8")
     capsys.readouterr()

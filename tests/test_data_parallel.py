@@ -427,7 +427,7 @@ def test_the_stand_in_walks_the_gpu_branches_labelled_simulated(smoke_run: Path)
 
 
 def test_the_section_renders_with_the_stand_in_labelled(smoke_report: Path) -> None:
-    html = (smoke_report / "report.html").read_text()
+    html = (smoke_report / "report.html").read_text(encoding="utf-8")
     start = html.index('<section id="data_parallel">')
     section = html[start : html.index("</section>", start)]
     assert "Data parallelism: one training loop on several processes" in section
@@ -477,7 +477,7 @@ def test_two_torchrun_nodes_on_the_loopback_address() -> None:
         cwd=ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        text=True,
+        encoding="utf-8",
     )
     try:
         config = dataclasses.replace(TINY, nnodes=2, rdzv_endpoint=endpoint, nproc_per_node=1)

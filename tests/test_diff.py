@@ -90,7 +90,9 @@ def _checkpoint_medians(run: Path, workload: str) -> list[float]:
     """One workload's checkpoint medians, read from the files without the code under test."""
     values = []
     for name in ("cpu_vs_gpu", "memory_breakdown", "step_overhead"):  # the report's order
-        reference = json.loads((run / f"{name}.json").read_text())["conditions"]["reference"]
+        reference = json.loads((run / f"{name}.json").read_text(encoding="utf-8"))["conditions"][
+            "reference"
+        ]
         for checkpoint in reference["checkpoints"]:
             readings = (
                 checkpoint["times_s"]
@@ -131,7 +133,7 @@ def _add_workloads(run: Path, slower_at: dict[str, dict[int, float]]) -> None:
     index = 0
     for name in ("cpu_vs_gpu", "memory_breakdown", "step_overhead"):
         path = run / f"{name}.json"
-        document = json.loads(path.read_text())
+        document = json.loads(path.read_text(encoding="utf-8"))
         reference = document["conditions"]["reference"]
         reference["others"] = {
             "tiny_ops": {"count": 1000, "threads": 1},
@@ -143,7 +145,7 @@ def _add_workloads(run: Path, slower_at: dict[str, dict[int, float]]) -> None:
                 for workload, base in (("tiny_ops", 0.002), ("two_threads", 0.004))
             }
             index += 1
-        path.write_text(json.dumps(document))
+        path.write_text(json.dumps(document), encoding="utf-8")
 
 
 def test_each_timing_is_held_against_the_reference_workloads_of_its_cores(
@@ -184,12 +186,12 @@ def test_a_shift_within_the_drift_is_not_called(tmp_path: Path) -> None:
     slow = tmp_path / "slow"
     shutil.copytree(BUSY, slow)
     for path in slow.glob("*.json"):
-        document = json.loads(path.read_text())
+        document = json.loads(path.read_text(encoding="utf-8"))
         reference = document.get("conditions", {}).get("reference")
         if reference:
             for checkpoint in reference["checkpoints"]:
                 checkpoint["times_s"] = [t * 1.4 for t in checkpoint["times_s"]]
-            path.write_text(json.dumps(document))
+            path.write_text(json.dumps(document), encoding="utf-8")
     result = diff(load_inputs([IDLE, slow]))
     assert result.drift[1].allowance > 1.4
     for row in result.rows[1]:
@@ -203,13 +205,17 @@ def test_fail_on_regression_sets_the_exit_code(tmp_path: Path) -> None:
     assert cli.main([*args, "--fail-on-regression"]) == 1  # the planted 2× is SLOWER
     busy = ["diff", str(IDLE), str(BUSY), "--out", str(tmp_path / "busy"), "--no-pdf"]
     assert cli.main([*busy, "--fail-on-regression"]) == 0  # within the drift: not a regression
-    assert (tmp_path / "diff.md").read_text().startswith("# Comparison against fixture-machine-a")
-    assert "<h1>Comparing runs</h1>" in (tmp_path / "diff.html").read_text()
+    assert (
+        (tmp_path / "diff.md")
+        .read_text(encoding="utf-8")
+        .startswith("# Comparison against fixture-machine-a")
+    )
+    assert "<h1>Comparing runs</h1>" in (tmp_path / "diff.html").read_text(encoding="utf-8")
 
 
 def test_diff_json_holds_every_verdict_and_the_family(tmp_path: Path) -> None:
     assert cli.main(["diff", str(IDLE), str(BUSY), "--out", str(tmp_path), "--no-pdf"]) == 0
-    document = json.loads((tmp_path / "diff.json").read_text())
+    document = json.loads((tmp_path / "diff.json").read_text(encoding="utf-8"))
     assert document["kind"] == "diff" and document["schema_version"] == 1
     (pair,) = document["pairs"]
     metrics = pair["metrics"]
@@ -250,9 +256,9 @@ def test_a_planted_slowdown_run_is_flagged(tmp_path: Path) -> None:
     planted = tmp_path / "planted"
     shutil.copytree(BUSY, planted)
     path = planted / "cpu_vs_gpu.json"
-    document = json.loads(path.read_text())
+    document = json.loads(path.read_text(encoding="utf-8"))
     document["conditions"]["planted_slowdown"] = 1.25
-    path.write_text(json.dumps(document))
+    path.write_text(json.dumps(document), encoding="utf-8")
     result = diff(load_inputs([IDLE, planted]))
     assert result.planted == ["fixture-machine-b-busy"]
     assert "planted slowdown" in terminal(result)
@@ -264,10 +270,10 @@ def test_different_settings_are_refused_unless_forced(
     other = tmp_path / "other"
     shutil.copytree(BUSY, other)
     path = other / "cpu_vs_gpu.json"
-    document = json.loads(path.read_text())
+    document = json.loads(path.read_text(encoding="utf-8"))
     epochs = document["config"]["epochs"]
     document["config"]["epochs"] = 5
-    path.write_text(json.dumps(document))
+    path.write_text(json.dumps(document), encoding="utf-8")
     args = ["diff", str(IDLE), str(other), "--out", str(tmp_path / "out"), "--no-pdf"]
     assert cli.main(args) == 2
     err = capsys.readouterr().err.strip()
@@ -283,7 +289,7 @@ def test_a_single_experiment_file_and_a_missing_one(
     result = diff(load_inputs([IDLE / "step_overhead.json", BUSY]))
     assert (
         len(result.only_in_some)
-        == len(json.loads((BUSY / "run.json").read_text())["experiments"]) - 1
+        == len(json.loads((BUSY / "run.json").read_text(encoding="utf-8"))["experiments"]) - 1
     )
     assert {row.experiment for row in result.rows[1]} == {"step_overhead"}
     assert cli.main(["diff", str(IDLE), str(tmp_path / "nope"), "--no-pdf"]) == 2

@@ -24,6 +24,7 @@ from typing import Any
 import pytest
 from markdown_it import MarkdownIt
 
+from experiments.contract import atomic
 from experiments.contract import format as rf
 from experiments.contract.format import SCHEMA_VERSION
 from experiments.core import cli as run_cli
@@ -122,7 +123,7 @@ def test_results_naming_a_file_and_a_hostile_label(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     afile = tmp_path / "results"
-    afile.write_text("not a folder")
+    afile.write_text("not a folder", encoding="utf-8")
     assert run_cli.main(["--quiet", "--results", str(afile), "--only", "cpu_vs_gpu"]) == 2
     _one_line_error(capsys.readouterr().err, "is a file, not a folder for results")
     assert runner.slug("../../etc/passwd") == "etc-passwd"  # a label never leaves results/
@@ -135,9 +136,9 @@ def test_results_naming_a_file_and_a_hostile_label(
 def _partial_run(tmp_path: Path, **manifest_changes: Any) -> Path:
     """A run started on this machine and interrupted before its experiment ran."""
     run_dir, *_ = runner.start_run(tmp_path, profile="smoke", only=["memory_breakdown"])
-    manifest = json.loads((run_dir / "run.json").read_text())
+    manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     manifest.update({"status": "incomplete", **manifest_changes})
-    (run_dir / "run.json").write_text(json.dumps(manifest))
+    (run_dir / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
     return run_dir
 
 
@@ -201,7 +202,7 @@ def test_a_second_process_on_the_same_run_folder_refuses_at_once(
         ],
         cwd=ROOT,
         stdout=subprocess.PIPE,
-        text=True,
+        encoding="utf-8",
     )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "held"
@@ -225,7 +226,7 @@ def test_a_full_disk_marks_the_run_incomplete_and_resume_finishes_it(
     results = tmp_path / "results"
     argv = ["--quiet", "--results", str(results), "--profile", "smoke"]
     argv += ["--only", "memory_breakdown,logging_interval", "--label", "m"]
-    real_write = rf.write_atomic
+    real_write = atomic.write_atomic
 
     def full_disk(path: Path, text: str | bytes) -> None:
         if path.name == "logging_interval.json":
@@ -291,9 +292,9 @@ Damage = Callable[[Path], object]
 def _edit(name: str, change: Callable[[dict[str, Any]], None]) -> Damage:
     def damage(run_dir: Path) -> None:
         path = run_dir / name
-        document = json.loads(path.read_text())
+        document = json.loads(path.read_text(encoding="utf-8"))
         change(document)
-        path.write_text(json.dumps(document))
+        path.write_text(json.dumps(document), encoding="utf-8")
 
     return damage
 
@@ -301,7 +302,7 @@ def _edit(name: str, change: Callable[[dict[str, Any]], None]) -> Damage:
 def _text(name: str, replace: tuple[str, str]) -> Damage:
     def damage(run_dir: Path) -> None:
         path = run_dir / name
-        path.write_text(path.read_text().replace(*replace, 1))
+        path.write_text(path.read_text(encoding="utf-8").replace(*replace, 1), encoding="utf-8")
 
     return damage
 
@@ -316,7 +317,7 @@ def _times(values: list[float]) -> Callable[[dict[str, Any]], None]:
 
 
 def _deep(run_dir: Path) -> None:
-    (run_dir / "cpu_vs_gpu.json").write_text("[" * 100_000 + "]" * 100_000)
+    (run_dir / "cpu_vs_gpu.json").write_text("[" * 100_000 + "]" * 100_000, encoding="utf-8")
 
 
 def _folder(run_dir: Path) -> None:
@@ -491,7 +492,7 @@ def _folder_named(path: Path) -> list[str]:
 
 
 def _make_file(path: Path) -> Path:
-    path.write_text("x")
+    path.write_text("x", encoding="utf-8")
     return path
 
 
@@ -571,25 +572,25 @@ def test_markdown_and_terminal_outputs_escape_what_files_hold(
 ) -> None:
     run_dir = tmp_path / "run"
     shutil.copytree(BUSY, run_dir)
-    manifest = json.loads((run_dir / "run.json").read_text())
+    manifest = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))
     manifest["label"] = HOSTILE
-    (run_dir / "run.json").write_text(json.dumps(manifest))
+    (run_dir / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
     out = tmp_path / "diff"
     assert report_cli.main(["diff", str(IDLE), str(run_dir), "--out", str(out), "--no-pdf"]) == 0
     printed = capsys.readouterr().out
     assert "\x1b" not in printed and "\\x1b[2J" in printed
-    diff_md = (out / "diff.md").read_text()
+    diff_md = (out / "diff.md").read_text(encoding="utf-8")
     assert "<script>" not in diff_md and "\x1b" not in diff_md
     # what a Markdown viewer shows is the label's characters, as text
     shown = MarkdownIt("commonmark").enable("table").render(diff_md)
     assert "<script>" not in shown
     assert html.escape("<script>alert(1)</script>\\x1b[2J*bold* | `tick`", quote=False) in shown
     assert report_cli.main(["render", str(run_dir), "--no-pdf", "--lang", "en"]) == 0
-    report_md = (run_dir / "report.md").read_text()
+    report_md = (run_dir / "report.md").read_text(encoding="utf-8")
     assert "<script>" not in report_md and "\x1b" not in report_md
     shown = MarkdownIt("commonmark").enable("table").render(report_md)
     assert html.escape("<script>alert(1)</script>\\x1b[2J*bold* | `tick`", quote=False) in shown
-    assert "&lt;script&gt;" in (run_dir / "report.html").read_text()
+    assert "&lt;script&gt;" in (run_dir / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.parametrize(

@@ -84,17 +84,17 @@ def _with_unused_gpu(tmp_path: Path, system: str, answer: DriverAnswer) -> Path:
     run_dir = tmp_path / "run"
     shutil.copytree(next((FIXTURES / "fixture-machine-a").iterdir()), run_dir)
     path = run_dir / "environment.json"
-    environment = json.loads(path.read_text())
+    environment = json.loads(path.read_text(encoding="utf-8"))
     environment["os"]["system"] = system
     environment["nvidia"] = probe.nvidia_record(answer, decide(answer, None, False))
-    path.write_text(json.dumps(environment))
+    path.write_text(json.dumps(environment), encoding="utf-8")
     return run_dir
 
 
 def test_a_gpu_torch_cannot_use_is_named_with_the_fix(tmp_path: Path) -> None:
     run_dir = _with_unused_gpu(tmp_path, "Windows", RTX)
     assert report_cli.main(["render", str(run_dir), "--no-pdf", "--lang", "en"]) == 0
-    html = (run_dir / "report.html").read_text()
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "This machine has NVIDIA GeForce RTX 3080 Ti, but the GPU side was not measured" in html
     assert "the installed torch (2.13.0+cpu) is a CPU-only build" in html
     assert "$env:TORCH_INDEX_URL=&#34;https://download.pytorch.org/whl/cu126&#34;" in html
@@ -105,7 +105,7 @@ def test_a_gpu_torch_cannot_use_is_named_with_the_fix(tmp_path: Path) -> None:
 def test_a_driver_too_old_asks_for_a_driver_update(tmp_path: Path) -> None:
     run_dir = _with_unused_gpu(tmp_path, "Linux", OLD_DRIVER)
     assert report_cli.main(["render", str(run_dir), "--no-pdf", "--lang", "en"]) == 0
-    html = (run_dir / "report.html").read_text()
+    html = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "its driver (512.15, CUDA 11.6) is older than a CUDA build of torch needs" in html
     assert "update the NVIDIA driver" in html
 

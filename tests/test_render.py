@@ -41,7 +41,7 @@ def _copy(run_dir: Path, tmp_path: Path, keep: tuple[str, ...] | None = None) ->
 
 
 def test_report_places_the_measured_numbers(smoke_run: Path, smoke_report: Path) -> None:
-    html = (smoke_report / "report.html").read_text()
+    html = (smoke_report / "report.html").read_text(encoding="utf-8")
     document = rf.read_document(smoke_run / "cpu_vs_gpu.json")
     cpu = document["data"]["iris"]["per_device"][0]
     environment = rf.read_document(smoke_run / "environment.json")
@@ -82,19 +82,21 @@ def test_render_writes_every_output_and_a_pdf_per_experiment(
     for name in ("report.pdf", "report-logging_interval.pdf"):
         pdf = (run_dir / name).read_bytes()
         assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
-    assert '<img src="data:image/svg+xml;base64,' in (run_dir / "report.html").read_text()
+    assert '<img src="data:image/svg+xml;base64,' in (run_dir / "report.html").read_text(
+        encoding="utf-8"
+    )
     assert not [p for p in run_dir.rglob(".*.tmp")]  # no temporary file left behind
 
 
 def test_render_is_deterministic(smoke_report: Path) -> None:
     again = render_html(load_run(smoke_report))
-    assert again == (smoke_report / "report.html").read_text()
+    assert again == (smoke_report / "report.html").read_text(encoding="utf-8")
 
 
 def _edit(path: Path, change: Callable[[dict[str, Any]], object]) -> None:
-    document = json.loads(path.read_text())
+    document = json.loads(path.read_text(encoding="utf-8"))
     change(document)
-    path.write_text(json.dumps(document))
+    path.write_text(json.dumps(document), encoding="utf-8")
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -104,8 +106,11 @@ def _digests(folder: Path) -> dict[str, str]:
 @pytest.mark.parametrize(
     ("damage", "message"),
     [
-        (lambda p: p.write_text('{"schema_version": 2, '), "not valid JSON"),
-        (lambda p: p.write_text(json.dumps({"name": "x"})), "field 'schema_version': missing"),
+        (lambda p: p.write_text('{"schema_version": 2, ', encoding="utf-8"), "not valid JSON"),
+        (
+            lambda p: p.write_text(json.dumps({"name": "x"}), encoding="utf-8"),
+            "field 'schema_version': missing",
+        ),
         (
             lambda p: _edit(p, lambda d: d.__setitem__("schema_version", rf.SCHEMA_VERSION + 4)),
             f"version {rf.SCHEMA_VERSION + 4} is newer than this tool reads",
@@ -144,7 +149,7 @@ def test_render_of_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixtur
 def test_the_stand_in_gpu_gets_gpu_columns_and_is_labelled(
     smoke_run: Path, smoke_report: Path
 ) -> None:
-    html = (smoke_report / "report.html").read_text()
+    html = (smoke_report / "report.html").read_text(encoding="utf-8")
     document = rf.read_document(smoke_run / "cpu_vs_gpu.json")
     cpu, sim = document["data"]["iris"]["per_device"]
     assert f"{STAND_IN} [sim:0] (simulated)" in html

@@ -64,7 +64,7 @@ def test_a_run_writes_valid_files_and_a_manifest(smoke_run: Path) -> None:
     assert [e["device_name"] for e in iris][1] == STAND_IN
     assert len(iris[0]["times_s"]) == 3 and len(iris[0]["warmup_s"]) == 1
     assert len(iris[0]["curve"]) == 200 // 10
-    text = (smoke_run / "cpu_vs_gpu.json").read_text()
+    text = (smoke_run / "cpu_vs_gpu.json").read_text(encoding="utf-8")
     assert text == rf.dumps(document)  # canonical form on disk
 
 
@@ -219,7 +219,7 @@ def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
         command,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
+        encoding="utf-8",
         cwd=Path(__file__).resolve().parent.parent,
     )
     assert process.stderr is not None

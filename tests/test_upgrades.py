@@ -24,7 +24,7 @@ OLD_QUICK = next((V1_FIXTURES / "old-quick").iterdir())
 def test_the_shipped_fixtures_are_version_1_on_disk() -> None:
     files = [f for run in V1_RUNS for f in run.glob("*.json")]
     assert len(files) == 5 + 5 + 8  # three runs: two of five files, one of eight
-    assert {json.loads(f.read_text())["schema_version"] for f in files} == {1}
+    assert {json.loads(f.read_text(encoding="utf-8"))["schema_version"] for f in files} == {1}
 
 
 @pytest.mark.parametrize("run", V1_RUNS, ids=lambda p: p.parent.name)
@@ -43,7 +43,7 @@ def test_a_v1_run_of_every_experiment_renders() -> None:
 
 
 def _v1(name: str) -> dict[str, Any]:
-    return dict(json.loads((OLD_QUICK / name).read_text()))
+    return dict(json.loads((OLD_QUICK / name).read_text(encoding="utf-8")))
 
 
 def test_v1_sentences_become_identifiers() -> None:
@@ -153,7 +153,7 @@ def test_the_upgrade_does_not_change_the_input_and_a_bad_v1_file_is_one_line(
     broken = copy.deepcopy(original)
     broken["data"]["iris"]["model"]["description"] = "a small network"
     path = tmp_path / "cpu_vs_gpu.json"
-    path.write_text(json.dumps(broken))
+    path.write_text(json.dumps(broken), encoding="utf-8")
     with pytest.raises(rf.ResultFormatError, match="cannot upgrade from version 1"):
         rf.read_document(path)
 

@@ -149,8 +149,13 @@ def query_nvidia_smi() -> DriverAnswer | None:
     if tool is None:
         return None
     try:
-        summary = subprocess.run([tool], capture_output=True, text=True, timeout=20).stdout
-        listing = subprocess.run([tool, "-L"], capture_output=True, text=True, timeout=20).stdout
+        # nvidia-smi's output is ASCII: any code page decodes it, and nothing can fail here
+        summary = subprocess.run(
+            [tool], capture_output=True, timeout=20, encoding="utf-8", errors="replace"
+        ).stdout
+        listing = subprocess.run(
+            [tool, "-L"], capture_output=True, timeout=20, encoding="utf-8", errors="replace"
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None
     return parse_nvidia_smi(summary, listing)

@@ -130,15 +130,15 @@ def _caches(unavailable: Unavailable) -> list[dict[str, Any]]:
     caches = []
     for index in sorted(root.glob("index*")):
         try:
-            size_text = (index / "size").read_text().strip()
+            size_text = (index / "size").read_text(encoding="utf-8").strip()
             size = int(size_text.rstrip("KMG")) * {"K": 1024, "M": 1024**2, "G": 1024**3}.get(
                 size_text[-1], 1
             )
-            shared = (index / "shared_cpu_list").read_text().strip()
+            shared = (index / "shared_cpu_list").read_text(encoding="utf-8").strip()
             caches.append(
                 {
-                    "level": int((index / "level").read_text()),
-                    "type": (index / "type").read_text().strip(),
+                    "level": int((index / "level").read_text(encoding="utf-8")),
+                    "type": (index / "type").read_text(encoding="utf-8").strip(),
                     "size_bytes": size,
                     "shared_by_cpus": shared,
                 }

@@ -179,17 +179,18 @@ def config_record(config: Any) -> dict[str, Any]:
 
 def _git_commit() -> str | None:
     root = Path(__file__).resolve().parent.parent.parent
+
+    def git(*args: str) -> str:
+        # git writes UTF-8 whatever the Windows code page
+        done = subprocess.run(
+            ["git", *args], cwd=root, capture_output=True, encoding="utf-8", errors="replace"
+        )
+        done.check_returncode()
+        return done.stdout.strip()
+
     try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, check=True
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=root,
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout.strip()
+        commit = git("rev-parse", "HEAD")
+        dirty = git("status", "--porcelain", "--untracked-files=no")
     except (OSError, subprocess.CalledProcessError):
         return None
     return f"{commit}-dirty" if dirty else commit

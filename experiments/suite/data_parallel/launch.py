@@ -82,6 +82,8 @@ def environment(threads: int, address: str) -> dict[str, str]:
     warning), and gloo bound to the interface of `address` unless the user chose one."""
     env = {**plan.platform_environment(platform.system()), **os.environ}
     env["OMP_NUM_THREADS"] = str(threads)
+    # the workers' lines are read as UTF-8, whatever the console's code page (GBK, cp1252)
+    env["PYTHONIOENCODING"] = "utf-8"
     interface = plan.interface_for(address, interfaces())
     if interface and "GLOO_SOCKET_IFNAME" not in env:
         env["GLOO_SOCKET_IFNAME"] = interface
@@ -172,7 +174,8 @@ def run(
             stderr=log,
             stdin=subprocess.DEVNULL,
             env=dict(env),
-            text=True,
+            encoding="utf-8",
+            errors="replace",
             start_new_session=True,
         )
         assert process.stdout is not None
