@@ -6,6 +6,7 @@ launch that never hangs: a killed worker fails the experiment quickly and leaves
 from __future__ import annotations
 
 import dataclasses
+import importlib
 import io
 import os
 import signal
@@ -169,6 +170,9 @@ def test_the_launcher_command_is_torchrun_with_every_timeout_explicit(tmp_path: 
         "60",
     ]
     assert plan.start_method("Windows") == plan.start_method("Darwin") == "spawn"
+    assert plan.launcher("Darwin") == ("-m", "torch.distributed.run")
+    assert plan.launcher("Windows") == (str(plan.WINDOWS_LAUNCHER),)
+    assert plan.WINDOWS_LAUNCHER.is_file()
     assert plan.platform_environment("Windows") == {"USE_LIBUV": "0"}
     assert plan.platform_environment("Linux") == plan.platform_environment("Darwin") == {}
 
@@ -551,3 +555,31 @@ def test_a_killed_worker_fails_the_experiment_quickly_and_keeps_the_others(
     assert rf.read_document(run_dir / "run.json")["status"] == "complete"
     assert elapsed < 40  # measured: about 6 s, most of it starting torchrun
     assert not [p for p in progress.seen if p.is_running() and p.status() != "zombie"]
+
+
+def test_the_windows_torchrun_gives_the_rendezvous_store_use_libuv_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """torch 2.13's rendezvous backends create their TCPStore without `use_libuv`, which
+    PyPI's Windows builds refuse (pytorch/pytorch#178600); the shim's store takes it from
+    USE_LIBUV. Checked here on Linux, whose torch has both backends, through the names
+    the rendezvous modules call."""
+    import torch.distributed as dist
+    from torch.distributed.elastic.rendezvous import c10d_rendezvous_backend, static_tcp_rendezvous
+
+    from experiments.suite.data_parallel import torchrun_windows
+
+    worker_rendezvous = importlib.import_module("torch.distributed.rendezvous")
+    assert not torchrun_windows.use_libuv_wanted({})
+    assert not torchrun_windows.use_libuv_wanted({"USE_LIBUV": "0"})
+    assert torchrun_windows.use_libuv_wanted({"USE_LIBUV": "1"})
+    modules = (dist, c10d_rendezvous_backend, static_tcp_rendezvous, worker_rendezvous)
+    for module in modules:
+        monkeypatch.setitem(module.__dict__, "TCPStore", module.__dict__["TCPStore"])  # restored
+    monkeypatch.setenv("USE_LIBUV", "0")
+    torchrun_windows.honour_use_libuv()
+    shim: Any = dist.__dict__["TCPStore"]
+    assert all(module.__dict__["TCPStore"] is shim for module in modules)
+    store = c10d_rendezvous_backend.__dict__["TCPStore"]("127.0.0.1", 0, is_master=True)
+    assert isinstance(store, dist.__dict__["Store"]) and not store.libuvBackend
+    assert shim("127.0.0.1", 0, is_master=True, use_libuv=True).libuvBackend  # explicit wins

@@ -22,6 +22,9 @@ INTENDED_BACKENDS = {"cpu": "gloo", "cuda": "nccl", "simulated": "nccl"}
 GPU_KINDS = ("cuda", "simulated")
 
 LAUNCHER = ("-m", "torch.distributed.run")
+# torchrun as torchrun_windows.py runs it: its rendezvous store told not to use libuv, which
+# PyPI's Windows builds lack (see that file)
+WINDOWS_LAUNCHER = Path(__file__).resolve().with_name("torchrun_windows.py")
 
 # The launcher forwards workers' stdout lines starting with PREFIX as progress (run_cases'
 # lines start with its `what`), and reads a line starting with ERROR_PREFIX as a failure.
@@ -160,6 +163,11 @@ def start_method(system: str) -> str:
     return "fork" if system == "Linux" else "spawn"
 
 
+def launcher(system: str) -> tuple[str, ...]:
+    """torchrun's arguments to the interpreter on this platform."""
+    return (str(WINDOWS_LAUNCHER),) if system == "Windows" else LAUNCHER
+
+
 def platform_environment(system: str) -> dict[str, str]:
     """Environment a launch needs on this platform: PyPI's Windows builds lack libuv, which
     torchrun's TCPStore asks for by default since torch 2.4 (pytorch/pytorch#139990)."""
@@ -213,7 +221,7 @@ def launcher_command(
     timeout explicit, the worker script run in the launcher's interpreter (`--run-path`)."""
     command = [
         python,
-        *LAUNCHER,
+        *launcher(system),
         "--nnodes",
         str(nnodes),
         "--nproc-per-node",

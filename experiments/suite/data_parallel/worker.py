@@ -30,7 +30,7 @@ from experiments.contract.atomic import write_atomic
 from experiments.core import probe
 from experiments.core.devices import CpuDevice, CudaDevice, Device, SimulatedDevice
 from experiments.core.harness import Progress, error_reason, set_threads
-from experiments.suite.data_parallel import jobs, plan, results
+from experiments.suite.data_parallel import jobs, plan, results, torchrun_windows
 from experiments.suite.data_parallel.plan import ERROR_PREFIX, PREFIX
 from experiments.suite.data_parallel.training import Samples
 from experiments.workloads.catalog import MlpSpec
@@ -196,6 +196,8 @@ def main(argv: Sequence[str]) -> None:
     parser.add_argument("--collective-timeout-s", type=int, required=True)
     args = parser.parse_args(argv)
     me = Me.from_environment()
+    if sys.platform == "win32":
+        torchrun_windows.honour_use_libuv()  # the agent store's client, see that module
     try:
         dist.init_process_group("gloo", timeout=dt.timedelta(seconds=args.collective_timeout_s))
         given = json.loads(args.spec.read_text(encoding="utf-8")) if args.spec else None
