@@ -116,6 +116,11 @@ def data_source(source: dict[str, Any]) -> str:
     return lookup(DATA_SOURCES, source["kind"]).format(path=source.get("path") or "?")
 
 
+def known(code: str) -> bool:
+    """Whether a stored reason is one of the report's codes (else it is an error's text)."""
+    return code in REASONS
+
+
 def reason(record: dict[str, Any] | str | None) -> str:
     """A reason record ({code, error, …}) or a stored reason string, as one sentence."""
     if record is None:

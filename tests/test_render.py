@@ -189,8 +189,18 @@ def test_a_failed_experiment_still_gets_its_section(smoke_run: Path, tmp_path: P
     document.update(status="failed", reason="RuntimeError: out of luck", data=None)
     rf.write_document(path, document)
     html = render_html(load_run(run_dir))
-    assert "<strong>failed:</strong> RuntimeError: out of luck" in html
+    said = (
+        "it stopped with an error, in the program&#39;s own words: <code>RuntimeError: out of luck"
+    )
+    assert f"<strong>failed:</strong> {said}</code>" in html
+    assert f"</strong>: failed — {said}</code></li>" in html  # in the summary of findings
     assert "Step overhead: where a tiny training step" in html
+    # a Chinese reader gets the sentence in Chinese; the program's message stays as written
+    chinese = render_html(load_run(run_dir), "zh")
+    assert (
+        "运行时出错而中止，以下是程序给出的原始错误信息： <code>RuntimeError: out of luck</code>"
+        in chinese
+    )
 
 
 def test_files_without_a_recorded_spacing_say_every_10_s() -> None:

@@ -31,6 +31,9 @@ class Section:
     template: str
     context: dict[str, Any] = field(default_factory=dict)
     findings: list[str] = field(default_factory=list)
+    # a failed experiment's own error message, as the program wrote it (English, from torch
+    # or Python): shown as code after a sentence in the reader's language, never as prose
+    error: str | None = None
 
 
 Builder = Callable[[dict[str, Any], RunResults], Section]
@@ -51,11 +54,22 @@ def unfinished(document: dict[str, Any]) -> Section | None:
     if document["status"] == "ok":
         return None
     name = document["experiment"]
+    stored = document["reason"]
+    if document["status"] == "failed" and isinstance(stored, str) and not vocabulary.known(stored):
+        return Section(
+            name,
+            title(name),
+            "failed",
+            _("it stopped with an error, in the program's own words:"),
+            template(name),
+            {"config": document["config"]},
+            error=stored,
+        )
     return Section(
         name,
         title(name),
         document["status"],
-        vocabulary.reason(document["reason"]),
+        vocabulary.reason(stored),
         template(name),
         {"config": document["config"]},
     )
