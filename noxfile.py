@@ -228,7 +228,7 @@ def tests(session: nox.Session) -> None:
 def windows(session: nox.Session) -> None:
     """The product on Windows CPython 3.11 under Wine (tests/windows/lane.py): every experiment,
     render, diff, the run-folder lock, --resume and the tests that need no POSIX. Needs Wine
-    (apt-get install wine64 wine); builds its Windows Python once, in .nox/windows/."""
+    (apt-get install wine64 wine locales); builds its Windows Python once, in .nox/windows/."""
     session.run(
         sys.executable, str(ROOT / "tests" / "windows" / "lane.py"), *session.posargs, external=True
     )

@@ -26,12 +26,25 @@ Gaps of Wine 8 itself, not of Windows, worked around here only:
 - a crashed Windows program exits 0 under Wine (its debugger reports the crash), so the
   checks read what the run wrote, and a crash report in the output fails a check;
 - a Windows process whose standard streams are files, or the terminal, fails to start
-  (`init_sys_streams`: invalid handle): every check gets pipes for all three.
+  (`init_sys_streams`: invalid handle): every check gets pipes for all three;
+- once torch's profiler (Kineto) has run, the process never finishes exiting, even
+  through `os._exit`: `wine_site/sitecustomize.py` ends such a process with
+  TerminateProcess and the exit code Python would have returned (see its docstring);
+- gloo's libuv transport never completes a send or receive, so data_parallel cannot be
+  measured: its check passes when the product gets past torchrun's rendezvous and the
+  process group and then fails just as `gloo_probe.py`, which uses nothing of the
+  product, fails (and it fails the check when the probe works).
+
+Found by the lane and fixed in the product, as a Windows user would meet them: the
+Windows torch's rendezvous asking for libuv it lacks (torchrun_windows.py), `os.fchmod`
+and `os.getloadavg` (absent on Windows), an open temporary file removed, locale-encoded
+reads (GBK), `\\u` escapes and "??" on a console without the characters.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -151,9 +164,10 @@ def windows_path(path: Path) -> str:
 
 def write_pth(cache: Path, project: Path) -> None:
     """sys.path of the embeddable Python: it reads no PYTHONPATH, only this file, which must
-    end with `import site` for site-packages to work."""
-    lines = [f"python{PYTHON_TAG}.zip", ".", "Lib\\site-packages", windows_path(project), ""]
-    lines[-1] = "import site"
+    end with `import site` for site-packages to work; wine_site holds the lane's
+    sitecustomize (a Wine 8 workaround, see its docstring)."""
+    lines = [f"python{PYTHON_TAG}.zip", ".", "Lib\\site-packages", windows_path(project)]
+    lines += [windows_path(project / "tests" / "windows" / "wine_site"), "import site"]
     (python_folder(cache) / f"python{PYTHON_TAG}._pth").write_text(
         "\r\n".join(lines) + "\r\n", encoding="utf-8"
     )
@@ -263,7 +277,14 @@ class Lane:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            start_new_session=True,  # so that `kill` reaches its children, who hold the pipe
         )
+
+    @staticmethod
+    def kill(process: subprocess.Popen[bytes]) -> None:
+        """The program and every Windows process it started (a hung torchrun worker too)."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGKILL)
 
     def run(self, *args: str, timeout: float = 600, windows: str = CHINESE_WINDOWS) -> Finished:
         began = time.perf_counter()
@@ -271,7 +292,7 @@ class Lane:
         try:
             output, _ = process.communicate(timeout=timeout)
         except subprocess.TimeoutExpired:
-            process.kill()
+            self.kill(process)
             output, _ = process.communicate()
             output += f"\n[lane: killed after {timeout:g} s]".encode()
         return Finished(
@@ -336,31 +357,78 @@ def check_python(ctx: Context) -> str:
     return finished.output.strip()
 
 
+def measurable(ctx: Context) -> list[str]:
+    """The experiments Wine lets run in full: all but data_parallel, which has its own check."""
+    return [name for name in ctx.experiments if name != "data_parallel"]
+
+
+def smoke_run(
+    ctx: Context, label: str, experiments: list[str], *settings: str, timeout: float
+) -> Finished:
+    """`python -m experiments` at the smoke profile, its results in the notes folder."""
+    _, results_windows = ctx.results()
+    only = ["--only", ",".join(experiments)]
+    return ctx.lane.run(
+        "-m", "experiments", "--profile", "smoke", *only, *settings,
+        "--label", label, "--results", results_windows, timeout=timeout,
+    )  # fmt: skip
+
+
 def check_every_experiment(ctx: Context) -> str:
-    """Every experiment at the smoke profile, in one run, results in the notes folder; each
-    experiment's file written and its status ok."""
-    results, results_windows = ctx.results()
-    finished = ctx.lane.run(
-        "-m",
-        "experiments",
-        "--profile",
-        "smoke",
-        "--label",
-        "windows-smoke",
-        "--results",
-        results_windows,
-        timeout=900,
-    )
+    """Every experiment but data_parallel (its own check) at the smoke profile, in one run,
+    results in the notes folder; each experiment's file written and its status ok."""
+    results, _ = ctx.results()
+    wanted = measurable(ctx)
+    finished = smoke_run(ctx, "windows-smoke", wanted, timeout=900)
     no_traceback(finished)
     expect(finished.returncode == 0, f"exit {finished.returncode}, not 0", finished.output)
     run_dir = run_folder(results, "windows-smoke")
     found = statuses(run_dir)
-    expect(sorted(found) == sorted(ctx.experiments), f"experiments in run.json: {sorted(found)}")
+    expect(sorted(found) == sorted(wanted), f"experiments in run.json: {sorted(found)}")
     bad = {name: status for name, status in found.items() if status != "ok"}
     expect(not bad, f"not ok: {bad}", finished.output)
-    for name in ctx.experiments:
+    for name in wanted:
         expect((run_dir / f"{name}.json").is_file(), f"{name}.json not written")
     return f"{len(found)} experiments ok in {finished.seconds:.0f} s, in {run_dir.name}"
+
+
+# What data_parallel fails with when gloo's libuv transport cannot move data under Wine 8
+# (after torchrun's rendezvous and the process group's setup have worked)
+WINE_GLOO = re.compile(r"gloo\\transport\\uv\\.*Timed out waiting \d+ms for (send|recv)")
+
+
+def check_data_parallel(ctx: Context) -> str:
+    """data_parallel through torchrun (gloo, USE_LIBUV=0, spawn). Passes if it is ok, or if
+    it fails only where Wine's gloo does: past the rendezvous, in gloo's transport, and the
+    product-free gloo_probe.py fails the same way (a Wine 8 gap, not one of Windows)."""
+    results, _ = ctx.results()
+    # a collective that works takes milliseconds; under Wine it never ends: wait 10 s
+    settings = ["--set", "data_parallel.collective_timeout_s=10"]
+    finished = smoke_run(ctx, "windows-data-parallel", ["data_parallel"], *settings, timeout=600)
+    crashed = "Unhandled exception" in finished.output or "wine: Unhandled" in finished.output
+    expect(not crashed, "the Windows program crashed", finished.output[:3000])
+    expect(finished.returncode == 0, f"exit {finished.returncode}, not 0", finished.output)
+    run_dir = run_folder(results, "windows-data-parallel")
+    entry = json.loads((run_dir / "run.json").read_text(encoding="utf-8"))["experiments"]
+    status, reason = entry["data_parallel"]["status"], entry["data_parallel"].get("reason") or ""
+    if status == "ok":
+        no_traceback(finished)
+        return f"ok in {finished.seconds:.0f} s"
+    gap = WINE_GLOO.search(reason) is not None
+    expect(gap, f"data_parallel {status}: {reason}", finished.output)
+    probe = ctx.lane.run(windows_path(Path(__file__).with_name("gloo_probe.py")), timeout=120)
+    lines = [line for line in probe.output.splitlines() if line.startswith("rank ")]
+    expect(
+        any("failed" in line for line in lines),
+        "data_parallel failed in gloo's transport, but gloo_probe.py works here: the "
+        "product's bug, not Wine's",
+        reason + "\n" + probe.output,
+    )
+    return (
+        f"not measurable under Wine 8 ({finished.seconds:.0f} s): rendezvous and process group "
+        f"set up, then gloo's transport timed out, as it does in gloo_probe.py without the "
+        f"product ({lines[0] if lines else probe.output.strip()[-120:]})"
+    )
 
 
 def _render(ctx: Context, run_windows: str, language: str) -> Finished:
@@ -426,8 +494,8 @@ def check_console_without_chinese(ctx: Context) -> str:
 
 
 def check_diff(ctx: Context) -> str:
-    """The two runs this lane made (same profile, same machine) compared: diff.md, .html and
-    .json written into the notes folder; exit 3 (no PDF backend) or 0."""
+    """The two runs this lane made (same profile, same machine) compared: diff.zh.md, .zh.html
+    and diff.json written into the notes folder; exit 3 (no PDF backend) or 0."""
     results, results_windows = ctx.results()
     runs = [
         f"{results_windows}\\{label}\\{run_folder(results, label).name}"
@@ -438,9 +506,10 @@ def check_diff(ctx: Context) -> str:
     expect(
         finished.returncode in (0, 3), f"exit {finished.returncode}, not 0 or 3", finished.output
     )
-    for name in ("diff.md", "diff.html", "diff.json"):
+    # the language follows the Chinese Windows' locale, as for a student who runs it there
+    for name in ("diff.zh.md", "diff.zh.html", "diff.json"):
         expect((ctx.notes / "diff" / name).is_file(), f"{name} not written", finished.output)
-    return f"exit {finished.returncode}: diff.md, diff.html, diff.json"
+    return f"exit {finished.returncode}: diff.zh.md, diff.zh.html, diff.json"
 
 
 def _wait_for(
@@ -466,6 +535,8 @@ def check_lock_and_resume(ctx: Context) -> str:
         "experiments",
         "--profile",
         "smoke",
+        "--only",
+        ",".join(measurable(ctx)),
         "--label",
         label,
         "--results",
@@ -495,7 +566,7 @@ def check_lock_and_resume(ctx: Context) -> str:
         )
     finally:
         if first.poll() is None:
-            first.send_signal(signal.SIGKILL)  # the Windows process dies like a power cut
+            ctx.lane.kill(first)  # the Windows processes die as in a power cut
         first.communicate()
     # the killed process's lock is gone with it: resume takes the folder and finishes
     if statuses(run_dir) and all(s == "ok" for s in statuses(run_dir).values()):
@@ -543,6 +614,7 @@ def check_tests(ctx: Context) -> str:
 CHECKS: dict[str, Callable[[Context], str]] = {
     "windows python": check_python,
     "every experiment, smoke": check_every_experiment,
+    "data_parallel through torchrun": check_data_parallel,
     "render en + zh, no PDF backend": check_render,
     "console without Chinese": check_console_without_chinese,
     "lock held, then --resume": check_lock_and_resume,
@@ -570,9 +642,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument(
         "--only",
-        type=lambda s: s.split(","),
-        metavar="CHECK[,CHECK]",
-        help=f"run only these checks (of: {', '.join(CHECKS)})",
+        action="append",
+        choices=list(CHECKS),
+        metavar="CHECK",
+        help=f"run only this check; repeat for several (of: {'; '.join(CHECKS)})",
     )
     args = parser.parse_args(argv)
 
