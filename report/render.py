@@ -132,6 +132,7 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
                 "load_before": conditions.get("load_average_before"),
                 "load_after": conditions.get("load_average_after"),
                 "settings": conditions,
+                "measured": conditions.get("measured"),
                 "drift": drift.widest_within(
                     drift.one_core(drift.workload_series(conditions.get("reference")))
                 ),

@@ -19,7 +19,7 @@ import pytest
 from experiments.contract import declaration
 from experiments.contract import format as rf
 from experiments.contract.declaration import Declaration
-from experiments.core import cli, runner
+from experiments.core import cli, measuring, runner
 from experiments.core.devices import CpuDevice
 from experiments.core.harness import Progress, RunContext
 from experiments.suite import cpu_vs_gpu
@@ -66,6 +66,27 @@ def test_a_run_writes_valid_files_and_a_manifest(smoke_run: Path) -> None:
     assert len(iris[0]["curve"]) == 200 // 10
     text = (smoke_run / "cpu_vs_gpu.json").read_text(encoding="utf-8")
     assert text == rf.dumps(document)  # canonical form on disk
+
+
+def test_each_experiment_records_the_threads_it_measured_with(smoke_run: Path) -> None:
+    """`conditions.measured` is the state the timings ended under: each experiment's own
+    thread count (0 meaning the physical cores; cpu_vs_gpu's last part is the crossover), not
+    the one the previous experiment left; the state at start is the same for all, as each
+    one's change is undone after it. data_parallel's workers are other processes."""
+    cores = rf.read_document(smoke_run / "environment.json")["cpu"]["physical_cores"] or 1
+    manifest = rf.read_document(smoke_run / "run.json")
+    documents = {n: rf.read_document(smoke_run / f"{n}.json") for n in manifest["experiments"]}
+    config = {name: document["config"] for name, document in documents.items()}
+    expected = {
+        "cpu_vs_gpu": config["cpu_vs_gpu"]["crossover_threads"] or cores,
+        "logging_interval": config["logging_interval"]["threads"],
+        "step_overhead": config["step_overhead"]["threads"],
+        "batch_size_scaling": config["batch_size_scaling"]["threads"] or cores,
+        "mixed_precision": config["mixed_precision"]["threads"] or cores,
+    }
+    measured = {n: documents[n]["conditions"]["measured"]["torch_threads"] for n in expected}
+    assert measured == expected
+    assert len({d["conditions"]["torch_threads"] for d in documents.values()}) == 1
 
 
 def test_the_cli_run_reproduces_an_in_process_run_bit_for_bit(smoke_run: Path) -> None:
@@ -274,7 +295,7 @@ def test_paths_are_stored_without_the_home_directory(
     _, manifest, _, _ = runner.start_run(results, profile="quick", command=command)
     assert manifest["command"][-1] == "~/results"
     assert manifest["invoked_as"] == "nox -s run -- --results ~/r"
-    record = runner.config_record(
+    record = measuring.config_record(
         BatchConfig(data_dir=small_mnist(tmp_path / "data"), samples_per_epoch=64, max_batch=64)
     )
     assert record["data_dir"] == "~/data"

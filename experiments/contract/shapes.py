@@ -124,7 +124,6 @@ RUN_SPEC: Spec = {
     "experiments": {"*": {"status": str, "reason": OPT_STR, "file": OPT_STR}},
 }
 
-OPT_BOOL = (bool, None)
 # The live readings of a GPU (NVML), at the start and the end of a run.
 _GPU_READING: Spec = Nullable(
     {
@@ -257,6 +256,9 @@ EXPERIMENT_SPEC: Spec = {
         "load_average_after?": Nullable([NUMBER]),
         "reference?": DRIFT_SPEC,
         "planted_slowdown?": NUMBER,
+        # the numeric settings when the experiment's timings ended (its own thread count);
+        # the flat keys beside it are the state when it began (absent in older files)
+        "measured?": {"torch_threads": int, "torch_interop_threads": int},
     },
     "data": (dict, None),
 }

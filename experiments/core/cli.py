@@ -27,8 +27,8 @@ from experiments.contract.settings import allowed
 from experiments.core.devices import Device, available_devices
 from experiments.core.harness import Progress, error_reason
 from experiments.core.lock import RunFolderBusy, owning
+from experiments.core.measuring import Interrupted
 from experiments.core.runner import (
-    Interrupted,
     RunStopped,
     UsageError,
     execute,

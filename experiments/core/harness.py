@@ -48,6 +48,12 @@ def set_threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
+def restore_threads(settings: dict[str, Any]) -> None:
+    """Put back the intra-op thread count recorded in `settings` (torch allows the inter-op
+    count to be set only once per process, so that one is never changed)."""
+    torch.set_num_threads(settings["torch_threads"])
+
+
 def numeric_settings() -> dict[str, Any]:
     """The switches that change what a number means: threads, precision, determinism."""
     cudnn = torch.backends.cudnn

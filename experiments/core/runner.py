@@ -16,7 +16,6 @@ import os
 import re
 import shutil
 import subprocess
-import traceback
 import typing
 import unicodedata
 from collections.abc import Sequence
@@ -29,43 +28,27 @@ from experiments.contract.format import (
     ENVIRONMENT_FILE,
     RUN_FILE,
     SCHEMA_VERSION,
-    dumps,
     read_document,
     shareable_path,
     write_document,
 )
-from experiments.core import drift, probe
+from experiments.core import measuring, probe
 from experiments.core.devices import Device
 from experiments.core.harness import (
-    PLANTED_SLOWDOWN,
-    LoadMonitor,
     Progress,
     RunContext,
-    Skipped,
     error_reason,
-    numeric_settings,
 )
+from experiments.core.measuring import Interrupted, utc_now
 
 
 class UsageError(Exception):
     """Bad input from the user: shown as one line, nothing written."""
 
 
-class Interrupted(Exception):
-    """SIGTERM, turned into an exception so the run can be marked incomplete."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(f"signal {signum}")
-        self.signum = signum
-
-
 class RunStopped(Exception):
     """The run could not go on (a full disk, a folder that became read-only): the run is
     marked incomplete with this reason, and --resume finishes it once the cause is gone."""
-
-
-def utc_now() -> str:
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # Names Windows reserves for devices: not usable as a folder name on a classmate's laptop.
@@ -161,18 +144,6 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     return overrides
 
 
-def config_record(config: Any) -> dict[str, Any]:
-    """A Config as its result file stores it: tuples as lists, paths with ~ for home."""
-    record = {}
-    for key, value in dataclasses.asdict(config).items():
-        if isinstance(value, tuple):
-            value = list(value)
-        elif key.endswith("_dir") and value:
-            value = shareable_path(value)
-        record[key] = value
-    return record
-
-
 # --------------------------------------------------------------------------
 # The run
 
@@ -220,42 +191,6 @@ def _new_run_dir(results: Path, label: str) -> tuple[Path, str]:
     raise UsageError(f"{results / label}: cannot find a free run id")
 
 
-def _run_one(name: str, config: Any, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
-    measure = declaration.get(name).load_measure()
-    monitor = LoadMonitor()
-    started = utc_now()
-    status, reason, data = "ok", None, None
-    settings_at_start = numeric_settings()
-    monitor.start()
-    with drift.probing() as reference:
-        try:
-            data = measure.run(config, devices, ctx)
-        except Skipped as skip:
-            status, reason = "skipped", str(skip)
-        except (KeyboardInterrupt, Interrupted):
-            raise
-        except Exception as error:
-            traceback.print_exc()
-            status, reason = "failed", error_reason(error)
-    conditions = {**settings_at_start, **monitor.stop(), "reference": reference.record()}
-    if PLANTED_SLOWDOWN != 1.0:
-        conditions["planted_slowdown"] = PLANTED_SLOWDOWN
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "kind": "experiment",
-        "experiment": name,
-        "status": status,
-        "reason": reason,
-        "config": config_record(config),
-        "seed": getattr(config, "seed", None),
-        "devices": [d.name for d in devices],
-        "started_utc": started,
-        "finished_utc": utc_now(),
-        "conditions": conditions,
-        "data": data,
-    }
-
-
 def execute(
     run_dir: Path,
     manifest: dict[str, Any],
@@ -280,7 +215,7 @@ def execute(
             progress.done(
                 f"[{position}/{len(todo)}] {name} on {', '.join(d.name for d in devices)}"
             )
-            document = _storable(_run_one(name, configs[name], devices, ctx))
+            document = measuring.result_of(name, configs[name], devices, ctx)
             file_name = f"{name}.json"
             write_document(run_dir / file_name, document)
             manifest["experiments"][name] = {
@@ -313,17 +248,6 @@ def execute(
         _mark_incomplete(run_dir, manifest, error_reason(error))
         raise
     return manifest
-
-
-def _storable(document: dict[str, Any]) -> dict[str, Any]:
-    """An experiment's result as it can be stored: one that cannot (a NaN that escaped an
-    experiment) is recorded as that experiment's failure, not the run's."""
-    try:
-        dumps(document)
-    except ValueError as error:
-        reason = f"result not storable: {error_reason(error)}"
-        return {**document, "status": "failed", "reason": reason, "data": None}
-    return document
 
 
 def _mark_incomplete(run_dir: Path, manifest: dict[str, Any], reason: str) -> None:
