@@ -19,15 +19,17 @@ from experiments.contract.format import LAST_RUN_FILE, ResultFormatError
 from report import i18n, markdown
 from report.escaping import terminal_text
 from report.load import RunResults, load_run
+from report.options import (
+    EXIT_NO_PDF,
+    EXIT_OK,
+    EXIT_USAGE,
+    EXIT_WRITE,
+    add_language_option,
+    suffix,
+)
 from report.outputs import OutputError, write_all
 from report.pdf import PdfUnavailable, html_to_pdf
 from report.render import ordered, render_html
-
-EXIT_OK = 0
-EXIT_REGRESSION = 1
-EXIT_USAGE = 2
-EXIT_NO_PDF = 3
-EXIT_WRITE = 4
 
 
 def last_run(results: Path) -> Path:
@@ -40,22 +42,6 @@ def last_run(results: Path) -> Path:
             "no run recorded yet; run the experiments first (nox -s run) or name a run folder",
         )
     return Path(pointer.read_text(encoding="utf-8").strip())
-
-
-def suffix(language: str) -> str:
-    """File names carry the language, except the source language's: report.zh.html."""
-    return "" if language == i18n.SOURCE_LANGUAGE else f".{language}"
-
-
-def add_language_option(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--lang",
-        choices=("auto", *i18n.LANGUAGES),
-        default="auto",
-        help="language of the outputs: en (English), zh (Simplified Chinese) or auto, the "
-        "language of your system's locale (Chinese for a zh_* locale, else English). "
-        "Default: auto",
-    )
 
 
 def make_parser() -> argparse.ArgumentParser:

@@ -10,6 +10,15 @@ from typing import Any
 from experiments.contract.format import ResultFormatError, dumps
 from report import i18n
 from report.escaping import terminal_text
+from report.options import (
+    EXIT_NO_PDF,
+    EXIT_OK,
+    EXIT_REGRESSION,
+    EXIT_USAGE,
+    EXIT_WRITE,
+    add_language_option,
+    suffix,
+)
 
 
 def add_diff_parser(commands: Any) -> None:
@@ -59,13 +68,11 @@ def add_diff_parser(commands: Any) -> None:
         help="folder for diff.md, diff.html, diff.pdf, diff.json (default: %(default)s)",
     )
     compare.add_argument("--no-pdf", action="store_true", help="skip the PDF")
-    from report.cli import add_language_option
 
     add_language_option(compare)
 
 
 def run_diff(args: argparse.Namespace, language: str) -> int:
-    from report.cli import EXIT_NO_PDF, EXIT_OK, EXIT_REGRESSION, EXIT_USAGE, EXIT_WRITE, suffix
     from report.diff import DiffRefused, diff, load_inputs
     from report.diff_document import document
     from report.diff_render import html, markdown, terminal

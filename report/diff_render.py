@@ -1,7 +1,7 @@
-"""The comparison as a terminal table, Markdown for notes, HTML/PDF, and diff.json for scripts.
+"""The comparison as a terminal table, Markdown for notes and HTML (which the PDF is made from).
 
-Every word goes through the catalogue (the reader's language); diff.json holds
-numbers and identifiers only, like the result files.
+Every word goes through the catalogue (the reader's language). diff.json, for scripts, is
+made by diff_document.py: numbers and identifiers only, like the result files.
 """
 
 from __future__ import annotations

@@ -78,6 +78,17 @@ def test_both_languages_place_the_same_numbers(smoke_report: Path) -> None:
     assert len(CJK.findall(chinese)) > 3000 and not CJK.search(english)
 
 
+def test_no_section_of_a_real_run_falls_back_to_the_cannot_be_shown_box(
+    smoke_report: Path,
+) -> None:
+    """render turns a section builder's crash into that box so the rest stands; a builder
+    that crashed on every run would otherwise pass unseen."""
+    english = (smoke_report / "report.html").read_text(encoding="utf-8")
+    chinese = (smoke_report / "report.zh.html").read_text(encoding="utf-8")
+    assert "cannot be shown" not in english and "无法显示" not in chinese
+    assert english.count('<section id="') == chinese.count('<section id="') > 7
+
+
 def test_a_chinese_report_has_no_english_sentence_left(smoke_report: Path) -> None:
     html = (smoke_report / "report.zh.html").read_text(encoding="utf-8")
     html = re.sub(r"<style>.*?</style>|<img [^>]*>|<code>.*?</code>", " ", html, flags=re.S)

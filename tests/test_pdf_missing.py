@@ -14,6 +14,7 @@ import pytest
 
 from report import cli as report_cli
 from report import pdf
+from report.options import EXIT_NO_PDF
 from tests.conftest import FIXTURES
 
 IDLE = next((FIXTURES / "fixture-machine-a").iterdir())
@@ -46,7 +47,7 @@ def test_render_keeps_the_html_and_says_how_to_get_pdfs(
 ) -> None:
     run_dir = tmp_path / "run"
     shutil.copytree(IDLE, run_dir)
-    assert report_cli.main(["render", str(run_dir), "--lang", "en"]) == report_cli.EXIT_NO_PDF
+    assert report_cli.main(["render", str(run_dir), "--lang", "en"]) == EXIT_NO_PDF
     line = _one_line(capsys.readouterr().err)
     assert MISSING in line and "The report itself is complete" in line
     assert str(run_dir / "report.html") in line

@@ -8,7 +8,6 @@ FLOPs) is done here once for every experiment.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
 
@@ -94,10 +93,3 @@ REAL_DATA: dict[str, str] = {
     "notes_mnist": "mnist_files",
     "cifar10_mlp": "cifar10_files",
 }
-
-
-def check_names(kind: str, names: Iterable[str], known: Collection[str]) -> None:
-    """ValueError naming what is unknown, for a Config's __post_init__."""
-    unknown = [n for n in names if n not in known]
-    if unknown:
-        raise ValueError(f"unknown {kind} {unknown}; known: {list(known)}")

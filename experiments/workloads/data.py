@@ -9,7 +9,6 @@ tensor of the right shape, which is enough wherever only shapes matter
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -18,29 +17,10 @@ from sklearn.datasets import load_digits, load_iris
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import MinMaxScaler
 
-from experiments.contract.format import shareable_path
 from experiments.workloads.catalog import MlpSpec
+from experiments.workloads.split import Split
 
-
-@dataclass(frozen=True)
-class Split:
-    """float32 features and int64 labels; `x_test` is None where the data are synthetic."""
-
-    x_train: torch.Tensor
-    y_train: torch.Tensor
-    x_test: torch.Tensor | None
-    y_test: torch.Tensor | None
-    kind: str  # one of catalog.DATA_KINDS
-    path: str | None = None  # the folder it was read from, if any
-
-    @property
-    def source(self) -> dict[str, Any]:
-        """The result-file record of where these samples came from (home as ~)."""
-        return {"kind": self.kind, "path": shareable_path(self.path) if self.path else None}
-
-    @property
-    def rows(self) -> int:
-        return int(self.x_train.shape[0])
+__all__ = ["Split"]  # the type every loader here returns, defined beside the file readers
 
 
 def _tensors(

@@ -19,12 +19,10 @@ from __future__ import annotations
 import gzip
 import pickle
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import numpy as np
 
-if TYPE_CHECKING:  # the loaders import torch when called; the header check needs none
-    from experiments.workloads.data import Split
+from experiments.workloads.split import Split  # torch-free: the header check needs no torch
 
 
 class DatasetNotFound(Exception):
@@ -97,8 +95,6 @@ def _idx(data: bytes, name: str) -> np.ndarray:
 def load_mnist(folder: Path) -> Split:
     import torch
 
-    from experiments.workloads.data import Split
-
     root = _mnist_root(folder)
     parts = {}
     for split, prefix in (("train", "train"), ("test", "t10k")):
@@ -127,8 +123,6 @@ def _cifar_batch(folder: Path, name: str) -> tuple[np.ndarray, np.ndarray]:
 
 def load_cifar10(folder: Path) -> Split:
     import torch
-
-    from experiments.workloads.data import Split
 
     root = _cifar_root(folder)
     train = [_cifar_batch(root, f"data_batch_{i}") for i in range(1, 6)]
