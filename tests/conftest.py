@@ -17,6 +17,17 @@ V1_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v1"
 V3_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "v3"
 
 
+# Fixtures that make a real run of the experiments (seconds, once per session): a test that
+# uses one is slow, however quick its own body.
+REAL_RUNS = {"smoke_run", "smoke_report", "chinese_named_run", "with_stand_in"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if REAL_RUNS & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 @pytest.fixture(autouse=True)
 def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
     """`--lang auto` (every command's default) follows the user's locale; the tests name

@@ -78,6 +78,7 @@ def test_the_contract_uses_only_the_standard_library() -> None:
                 assert module.startswith("experiments.contract"), f"{path.name}: {module}"
 
 
+@pytest.mark.slow
 def test_every_report_module_imports_and_renders_with_torch_unimportable() -> None:
     modules = sorted(
         ".".join(p.relative_to(ROOT).with_suffix("").parts)
@@ -198,6 +199,7 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     declaration.declarations.cache_clear()
 
 
+@pytest.mark.slow
 def test_adding_an_experiment_needs_only_its_own_files(
     toy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -29,6 +29,7 @@ def _peak(batch: int) -> int:
     return sum(memory.predict_step(MODELS["mnist_mlp"], "sgd", batch).values())
 
 
+@pytest.mark.slow
 def test_the_search_finds_the_planted_limit_and_leaks_nothing() -> None:
     sim = SimulatedDevice(memory_budget=_peak(300))
     found = bss.search_largest(sim, SMALL)
@@ -49,6 +50,7 @@ def test_a_memory_fraction_lowers_the_limit() -> None:
     assert _peak(found["largest_batch"]) <= _peak(300) * 0.5 < _peak(found["largest_batch"] + 1)
 
 
+@pytest.mark.slow
 def test_experiment_on_cpu_predicts_and_confirms_on_the_stand_in_searches() -> None:
     config = Config(**{**SMALL.__dict__, "memory_budget_bytes": _peak(300)})
     data = bss.run(config, [CpuDevice(), SimulatedDevice(memory_budget=_peak(200))], _ctx())

@@ -336,6 +336,7 @@ def _python(code: str) -> list[str]:
     return [sys.executable, "-c", code]
 
 
+@pytest.mark.slow
 def test_a_launcher_that_hangs_is_killed_at_the_deadline() -> None:
     lines: list[str] = []
     code = "import time; print('data_parallel | started', flush=True); time.sleep(60)"
@@ -357,6 +358,7 @@ def test_a_reported_failure_ends_the_launch_after_the_grace_even_if_sigterm_is_i
     assert time.perf_counter() - started < 5
 
 
+@pytest.mark.slow
 def test_workers_orphaned_by_their_launcher_are_killed_too() -> None:
     code = (
         "import subprocess, sys, time; "
@@ -458,6 +460,7 @@ TINY = Config(
 )
 
 
+@pytest.mark.slow
 def test_two_torchrun_nodes_on_the_loopback_address() -> None:
     endpoint = f"127.0.0.1:{launch.free_port()}"
     joiner = subprocess.Popen(
@@ -521,6 +524,7 @@ class KillAWorker(Progress):
             os.kill(self.killed, signal.SIGKILL)
 
 
+@pytest.mark.slow
 def test_a_killed_worker_fails_the_experiment_quickly_and_keeps_the_others(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -199,6 +199,7 @@ def test_a_shift_within_the_drift_is_not_called(tmp_path: Path) -> None:
             assert row.comparison.ratio is not None and row.comparison.ratio > 1.4
 
 
+@pytest.mark.slow
 def test_fail_on_regression_sets_the_exit_code(tmp_path: Path) -> None:
     args = ["diff", str(IDLE), str(PLANTED), "--out", str(tmp_path), "--no-pdf"]
     assert cli.main(args) == 0

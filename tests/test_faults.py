@@ -119,6 +119,7 @@ def test_a_data_dir_smaller_than_one_epoch_is_refused_before_running(
     assert not results.exists()
 
 
+@pytest.mark.slow
 def test_results_naming_a_file_and_a_hostile_label(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -161,6 +162,7 @@ RESUME_CASES: list[tuple[str, dict[str, Any], list[str], str]] = [
 ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     ("case", "changes", "extra", "message"), RESUME_CASES, ids=[c[0] for c in RESUME_CASES]
 )
@@ -188,6 +190,7 @@ def test_a_resume_of_a_missing_folder(tmp_path: Path, capsys: pytest.CaptureFixt
 # 3. Faults while a run runs.
 
 
+@pytest.mark.slow
 def test_a_second_process_on_the_same_run_folder_refuses_at_once(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -220,6 +223,7 @@ def test_a_second_process_on_the_same_run_folder_refuses_at_once(
         pass
 
 
+@pytest.mark.slow
 def test_a_full_disk_marks_the_run_incomplete_and_resume_finishes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -247,6 +251,7 @@ def test_a_full_disk_marks_the_run_incomplete_and_resume_finishes_it(
     assert rf.read_document(run_dir / "run.json")["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_an_unexpected_error_leaves_the_run_incomplete_with_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -283,6 +288,7 @@ def test_a_result_that_cannot_be_stored_fails_its_experiment_only() -> None:
     assert stored["reason"].startswith("result not storable: ValueError: non-finite number nan")
 
 
+@pytest.mark.slow
 def test_a_result_that_does_not_match_its_declaration_fails_that_experiment_only(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -551,6 +557,7 @@ def _fail_staging(monkeypatch: pytest.MonkeyPatch, code: int, text: str) -> list
     return []
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("case", "setup", "message"), WRITE_CASES, ids=[c[0] for c in WRITE_CASES])
 def test_a_report_that_cannot_be_written_leaves_the_earlier_one_untouched(
     tmp_path: Path,
@@ -571,6 +578,7 @@ def test_a_report_that_cannot_be_written_leaves_the_earlier_one_untouched(
     assert _digests(tmp_path) == before  # nothing new, nothing changed, no temporary left
 
 
+@pytest.mark.slow
 def test_a_diff_that_cannot_be_written(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -590,6 +598,7 @@ def test_a_diff_that_cannot_be_written(
 HOSTILE = "<script>alert(1)</script>\x1b[2J*bold* | `tick`"
 
 
+@pytest.mark.slow
 def test_markdown_and_terminal_outputs_escape_what_files_hold(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -91,6 +91,7 @@ def _with_unused_gpu(tmp_path: Path, system: str, answer: DriverAnswer) -> Path:
     return run_dir
 
 
+@pytest.mark.slow
 def test_a_gpu_torch_cannot_use_is_named_with_the_fix(tmp_path: Path) -> None:
     run_dir = _with_unused_gpu(tmp_path, "Windows", RTX)
     assert report_cli.main(["render", str(run_dir), "--no-pdf", "--lang", "en"]) == 0
@@ -102,6 +103,7 @@ def test_a_gpu_torch_cannot_use_is_named_with_the_fix(tmp_path: Path) -> None:
     assert "No GPU was found on this machine" not in html
 
 
+@pytest.mark.slow
 def test_a_driver_too_old_asks_for_a_driver_update(tmp_path: Path) -> None:
     run_dir = _with_unused_gpu(tmp_path, "Linux", OLD_DRIVER)
     assert report_cli.main(["render", str(run_dir), "--no-pdf", "--lang", "en"]) == 0
@@ -110,6 +112,7 @@ def test_a_driver_too_old_asks_for_a_driver_update(tmp_path: Path) -> None:
     assert "update the NVIDIA driver" in html
 
 
+@pytest.mark.slow
 def test_without_any_gpu_the_report_says_what_it_said() -> None:
     from experiments.core import probe
 

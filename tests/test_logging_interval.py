@@ -43,6 +43,7 @@ def test_t_critical_values() -> None:
         linear_fit([1, 2], [1, 2])
 
 
+@pytest.mark.slow
 def test_every_interval_trains_the_same_network_and_counts_its_records() -> None:
     data = measure.run(SMALL, [CpuDevice()], _ctx())
     variants = data["per_device"][0]["variants"]
@@ -87,6 +88,7 @@ def test_noise_verdict_compares_the_notes_intervals_with_the_spread() -> None:
     assert verdict["exceeds_noise"] is False and verdict["smallest_p"] == pytest.approx(0.1)
 
 
+@pytest.mark.slow
 def test_gpu_path_runs_against_the_stand_in_device() -> None:
     sim = SimulatedDevice()
     data = measure.run(SMALL, [CpuDevice(), sim], _ctx())

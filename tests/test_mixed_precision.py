@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 from typing import Any
 
+import pytest
+
 from experiments.contract.shapes import check_shape
 from experiments.core.devices import CpuDevice, SimulatedDevice
 from experiments.core.harness import Progress, RunContext
@@ -24,6 +26,7 @@ def _modes(data: dict[str, Any], device: int, workload: int) -> dict[str, dict[s
     return {m["mode"]: m for m in data["per_device"][device]["workloads"][workload]["modes"]}
 
 
+@pytest.mark.slow
 def test_fp16_uses_the_scaler_and_bf16_does_not() -> None:
     data = mp.run(SMALL, [CpuDevice()], _ctx())
     assert check_shape(data, mixed_precision.DATA_SPEC, "d") is None

@@ -42,6 +42,7 @@ def _one_line(err: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow
 def test_render_keeps_the_html_and_says_how_to_get_pdfs(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], no_pango: None
 ) -> None:

@@ -203,6 +203,7 @@ def test_a_failed_experiment_still_gets_its_section(smoke_run: Path, tmp_path: P
     )
 
 
+@pytest.mark.slow
 def test_files_without_a_recorded_spacing_say_every_10_s() -> None:
     """Result files from before `every_s` was recorded took a checkpoint about every 10 s."""
     run = load_run(next((FIXTURES / "fixture-machine-a").iterdir()))

@@ -177,6 +177,7 @@ def _use(monkeypatch: pytest.MonkeyPatch, name: str, run: Any) -> None:
     monkeypatch.setitem(module.__dict__, "run", run)
 
 
+@pytest.mark.slow
 def test_interrupted_run_keeps_finished_work_and_resumes(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -203,6 +204,7 @@ def test_interrupted_run_keeps_finished_work_and_resumes(
     assert cli.main(["--quiet", "--resume", str(run_dir), "--profile", "quick"]) == 2
 
 
+@pytest.mark.slow
 def test_a_failing_experiment_is_recorded_not_fatal(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -220,6 +222,7 @@ def test_a_failing_experiment_is_recorded_not_fatal(
     assert rf.read_document(run_dir / "run.json")["status"] == "complete"
 
 
+@pytest.mark.slow
 def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
     command = [
         sys.executable,
@@ -258,6 +261,7 @@ def test_sigterm_marks_the_run_incomplete(tmp_path: Path) -> None:
     assert manifest["experiments"]["cpu_vs_gpu"]["status"] == "pending"
 
 
+@pytest.mark.slow
 def test_a_skipped_experiment_records_its_reason(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -282,6 +286,7 @@ def test_a_skipped_experiment_records_its_reason(
     assert stored["experiments"]["first"]["status"] == "ok"
 
 
+@pytest.mark.slow
 def test_paths_are_stored_without_the_home_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

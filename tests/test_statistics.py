@@ -170,6 +170,7 @@ def _exact_kruskal(groups: list[list[float]]) -> tuple[float, float]:
     return p, smallest
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "groups",
     [
@@ -209,6 +210,7 @@ def test_the_exact_test_keeps_its_level_where_chi_squared_did_not() -> None:
     assert false / total <= 0.05
 
 
+@pytest.mark.slow
 def test_kruskal_wallis_permutation_p_above_the_exact_limit() -> None:
     groups = [[0.10, 0.12, 0.11, 0.13], [0.14, 0.12, 0.15, 0.16], [0.17, 0.19, 0.18, 0.15]]
     assert math.factorial(12) // (math.factorial(4) ** 3) > KRUSKAL_EXACT_LIMIT
@@ -266,6 +268,7 @@ def _family(rng: random.Random, shift: float, drift: float = 1.0) -> list[str]:
     return [c.verdict for c in decide(measured, alpha=0.01, min_ratio=1.05, drift=[drift] * 40)]
 
 
+@pytest.mark.slow
 def test_a_family_of_40_equal_timings_rarely_gives_any_false_verdict() -> None:
     rng = random.Random(11)
     diffs = [_family(rng, 1.0) for _ in range(150)]

@@ -36,6 +36,7 @@ def test_every_v1_fixture_file_reads_as_the_current_version(run: Path) -> None:
         assert "title" not in document and "device_names" not in document
 
 
+@pytest.mark.slow
 def test_a_v1_run_of_every_experiment_renders() -> None:
     html = render_html(load_run(OLD_QUICK))
     assert "nan" not in html.lower().replace("nanosecond", "")
