@@ -110,8 +110,12 @@ class ResultFormatError(Exception):
         self.path = Path(path)
         self.field = field
         self.problem = problem
-        where = f"field '{field}': " if field else ""
-        super().__init__(f"{self.path}: {where}{problem}")
+        super().__init__(f"{self.path}: {self.detail}")
+
+    @property
+    def detail(self) -> str:
+        """The problem with its field, without the file's path."""
+        return f"field '{self.field}': {self.problem}" if self.field else self.problem
 
 
 def shareable_path(path: str | Path) -> str:

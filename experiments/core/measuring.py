@@ -128,7 +128,6 @@ def storable(document: dict[str, Any]) -> dict[str, Any]:
     try:
         validate(json.loads(text), Path(f"{document['experiment']}.json"), "experiment")
     except ResultFormatError as error:
-        where = f"field '{error.field}': " if error.field else ""
-        reason = f"result does not match its declaration: {where}{error.problem}"
+        reason = f"result does not match its declaration: {error.detail}"
         return {**document, "status": "failed", "reason": reason, "data": None}
     return document

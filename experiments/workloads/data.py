@@ -20,7 +20,7 @@ from sklearn.preprocessing import MinMaxScaler
 from experiments.workloads.catalog import MlpSpec
 from experiments.workloads.split import Split
 
-__all__ = ["Split"]  # the type every loader here returns, defined beside the file readers
+__all__ = ["Split"]  # the type every loader here returns (split.py, shared with files.py)
 
 
 def _tensors(

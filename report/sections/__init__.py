@@ -55,23 +55,17 @@ def unfinished(document: dict[str, Any]) -> Section | None:
         return None
     name = document["experiment"]
     stored = document["reason"]
-    if document["status"] == "failed" and isinstance(stored, str) and not vocabulary.known(stored):
-        return Section(
-            name,
-            title(name),
-            "failed",
-            _("it stopped with an error, in the program's own words:"),
-            template(name),
-            {"config": document["config"]},
-            error=stored,
-        )
+    raw = document["status"] == "failed" and isinstance(stored, str)
+    error = stored if raw and not vocabulary.known(stored) else None
+    reason = _("it stopped with an error, in the program's own words:") if error else None
     return Section(
         name,
         title(name),
         document["status"],
-        vocabulary.reason(stored),
+        reason or vocabulary.reason(stored),
         template(name),
         {"config": document["config"]},
+        error=error,
     )
 
 

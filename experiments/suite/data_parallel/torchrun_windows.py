@@ -18,10 +18,11 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from collections.abc import Mapping
 from typing import Any
 
 
-def use_libuv_wanted(environ: dict[str, str] | os._Environ[str]) -> bool:
+def use_libuv_wanted(environ: Mapping[str, str]) -> bool:
     """What torch.distributed.rendezvous decides on Windows: libuv only if asked for."""
     return environ.get("USE_LIBUV", "0") == "1"
 
