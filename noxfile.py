@@ -180,21 +180,6 @@ def diff(session: nox.Session) -> None:
     )
 
 
-def split_render_options(args: list[str]) -> tuple[list[str], list[str]]:
-    """The runner's arguments, and the renderer's (--lang, --no-pdf) taken out of them."""
-    runner: list[str] = []
-    render: list[str] = []
-    items = iter(args)
-    for item in items:
-        if item == "--lang":
-            render += [item, next(items, "auto")]
-        elif item.startswith("--lang=") or item == "--no-pdf":
-            render.append(item)
-        else:
-            runner.append(item)
-    return runner, render
-
-
 @nox.session(venv_backend="none")
 def report(session: nox.Session) -> None:
     """Run the experiments, then render the report (HTML, Markdown, PDFs) into the run folder.
@@ -203,10 +188,18 @@ def report(session: nox.Session) -> None:
     --no-pdf, which go to the renderer (see `nox -s render -- --help`). Without the PDF
     libraries the HTML and Markdown are still written, and one line says how to get PDFs."""
     python = _shared_python(session)
-    runner_args, render_args = split_render_options(list(session.posargs))
-    session.run(python, "-m", "experiments", *runner_args, env=_invocation(session), external=True)
-    # exit 3: HTML and Markdown written, no PDF (the renderer said why): not a failure here
-    session.run(python, "-m", "report", "render", *render_args, external=True, success_codes=[0, 3])
+    # the tool's own `report` command: the runner in a child process, then the render
+    # (exit 3: HTML and Markdown written, no PDF, the renderer said why: not a failure here)
+    session.run(
+        python,
+        "-m",
+        "report",
+        "report",
+        *session.posargs,
+        env=_invocation(session),
+        external=True,
+        success_codes=[0, 3],
+    )
 
 
 @nox.session(venv_backend="none")

@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from experiments.contract.drift import between, within  # noqa: E402
-from report.diff import diff, load_inputs  # noqa: E402
-from report.stats import FASTER, SLOWER, WITHIN_DRIFT, decide, measure  # noqa: E402
+from report.diff.compare import diff, load_inputs  # noqa: E402
+from report.diff.stats import FASTER, SLOWER, WITHIN_DRIFT, decide, measure  # noqa: E402
 
 
 def run_once(results: Path, label: str, profile: str, slowdown: float | None) -> Path:

@@ -35,7 +35,7 @@ def english_locale(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LANG", "C.UTF-8")
-    monkeypatch.setattr("report.i18n._windows_ui_language", lambda: None)
+    monkeypatch.setattr("report.words.i18n._windows_ui_language", lambda: None)
 
 
 @pytest.fixture(scope="session")

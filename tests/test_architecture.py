@@ -5,6 +5,7 @@ takes its own files and nothing else."""
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 import textwrap
@@ -14,13 +15,14 @@ from pathlib import Path
 import pytest
 
 import experiments.suite
-import report.sections
+import report.render.sections
 from experiments.contract import declaration
 from report import cli as report_cli
-from report import render
+from report.render import environment as render_environment
 from tests.conftest import ROOT
 
 SUITE = ROOT / "experiments" / "suite"
+CATALOGUES = ROOT / "report" / "words" / "locale" / "zh" / "LC_MESSAGES"
 
 
 def _declared() -> list[str]:
@@ -35,11 +37,11 @@ def test_every_experiment_folder_is_declared_and_nothing_else() -> None:
 
 @pytest.mark.parametrize("name", _declared())
 def test_every_experiment_has_its_section_partial_test_and_readme_entry(name: str) -> None:
-    assert (ROOT / "report" / "sections" / f"{name}.py").is_file(), "section module"
+    assert (ROOT / "report" / "render" / "sections" / f"{name}.py").is_file(), "section module"
     assert (ROOT / "templates" / "sections" / f"{name}.html.j2").is_file(), "section partial"
     assert (ROOT / "tests" / f"test_{name}.py").is_file(), "test file"
     assert (SUITE / name / "measure.py").is_file(), "measuring module"
-    assert (ROOT / "report" / "locale" / "zh" / "LC_MESSAGES" / f"{name}.po").is_file(), "catalogue"
+    assert (CATALOGUES / f"{name}.po").is_file(), "catalogue"
     assert f"`{name}`" in (ROOT / "README.md").read_text(encoding="utf-8"), "README entry"
 
 
@@ -92,9 +94,9 @@ def test_every_report_module_imports_and_renders_with_torch_unimportable() -> No
         sys.modules["torch"] = None  # any import of torch now raises ImportError
         for name in {modules!r}:
             importlib.import_module(name)
-        from report.load import load_run
-        from report.render import render_html
-        from report.diff import diff, load_inputs
+        from report.render.load import load_run
+        from report.render.page import render_html
+        from report.diff.compare import diff, load_inputs
         from pathlib import Path
         render_html(load_run(Path({str(fixture)!r})))
         diff(load_inputs([Path({str(fixture)!r}), Path({str(fixture)!r})]))
@@ -159,7 +161,7 @@ def run(config, devices, ctx):
 """
 
 TOY_SECTION = """
-from report.sections import section, unfinished
+from report.render.sections import section, unfinished
 
 
 def build(document, run):
@@ -188,12 +190,18 @@ def toy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     (templates / "sections").mkdir(parents=True)
     (templates / "sections" / "toy.html.j2").write_text(TOY_PARTIAL, encoding="utf-8")
     monkeypatch.setattr(experiments.suite, "__path__", [*experiments.suite.__path__, str(suite)])
-    monkeypatch.setattr(report.sections, "__path__", [*report.sections.__path__, str(sections)])
-    monkeypatch.setattr(render, "TEMPLATE_PATHS", [*render.TEMPLATE_PATHS, templates])
+    monkeypatch.setattr(
+        report.render.sections, "__path__", [*report.render.sections.__path__, str(sections)]
+    )
+    monkeypatch.setattr(
+        render_environment, "TEMPLATE_PATHS", [*render_environment.TEMPLATE_PATHS, templates]
+    )
     declaration.declarations.cache_clear()
     yield tmp_path
     for name in [
-        m for m in sys.modules if m.startswith(("experiments.suite.toy", "report.sections.toy"))
+        m
+        for m in sys.modules
+        if m.startswith(("experiments.suite.toy", "report.render.sections.toy"))
     ]:
         del sys.modules[name]
     declaration.declarations.cache_clear()
@@ -284,5 +292,40 @@ def test_the_cycle_finder_finds_cycles_and_only_cycles() -> None:
 
 def test_no_module_of_the_project_imports_itself_through_others() -> None:
     graph = _import_graph()
-    assert "report.options" in graph["report.diff_cli"]  # the graph sees the imports
+    assert "report.cli.options" in graph["report.cli.diff"]  # the graph sees the imports
     assert _cycles(graph) == []
+
+
+def test_report_is_cut_into_packages_by_job() -> None:
+    """Only the package's own entry points sit in report/; every module is in a package."""
+    assert sorted(p.name for p in (ROOT / "report").glob("*.py")) == ["__init__.py", "__main__.py"]
+    folders = {p.parent for p in (ROOT / "report").rglob("*.py")}
+    assert {
+        f.relative_to(ROOT).as_posix() for f in folders if not (f / "__init__.py").is_file()
+    } == set()
+    assert {"cli", "diff", "outputs", "render", "words"} <= {
+        f.relative_to(ROOT / "report").parts[0] for f in folders if f != ROOT / "report"
+    }
+
+
+def _string_constants(path: Path) -> Iterator[str]:
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+
+
+def test_the_diff_names_no_experiment() -> None:
+    """What the diff shows of an experiment beyond its timings comes from that experiment's
+    section (`side_by_side`), so adding an experiment edits no diff code."""
+    names = set(_declared())
+    found = [
+        f"{path.relative_to(ROOT)}: {text!r}"
+        for path in sorted((ROOT / "report" / "diff").rglob("*.py"))
+        for text in _string_constants(path)
+        if names & set(re.findall(r"\w+", text))
+    ]
+    template = (ROOT / "templates" / "diff.html.j2").read_text(encoding="utf-8")
+    found += [f"diff.html.j2: {name}" for name in sorted(names) if name in template]
+    assert found == []
+    # the check can see a name: the section modules hold theirs
+    assert "cpu_vs_gpu" in set(_string_constants(ROOT / "report/render/sections/cpu_vs_gpu.py"))

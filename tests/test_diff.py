@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from report import cli
-from report.diff import RunInput, diff, load_inputs, pair_drift
-from report.diff_render import markdown, terminal
-from report.stats import CANNOT_TELL, SLOWER, WITHIN_DRIFT, WITHIN_NOISE
+from report.diff.compare import RunInput, diff, load_inputs, pair_drift
+from report.diff.stats import CANNOT_TELL, SLOWER, WITHIN_DRIFT, WITHIN_NOISE
+from report.diff.views import markdown, terminal
 from tests.conftest import FIXTURES, V1_FIXTURES, V3_FIXTURES
 
 IDLE = next((FIXTURES / "fixture-machine-a").iterdir())

@@ -30,7 +30,7 @@ from experiments.contract.format import SCHEMA_VERSION
 from experiments.core import cli as run_cli
 from experiments.core import lock, measuring, runner
 from report import cli as report_cli
-from report.escaping import markdown_text
+from report.outputs.escaping import markdown_text
 from tests.conftest import FIXTURES, ROOT
 from tests.datasets import small_mnist
 
@@ -545,7 +545,7 @@ def _fail_writes(monkeypatch: pytest.MonkeyPatch, code: int, text: str) -> list[
             raise OSError(code, text)
         real(fd)
 
-    monkeypatch.setattr(os, "fsync", fsync)  # report.outputs calls os.fsync
+    monkeypatch.setattr(os, "fsync", fsync)  # report.outputs.files calls os.fsync
     return []
 
 

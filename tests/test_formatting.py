@@ -3,8 +3,8 @@ more digits than the noise supports."""
 
 from __future__ import annotations
 
-from report import formatting as f
-from report.i18n import using
+from report.words import formatting as f
+from report.words.i18n import using
 
 NB = "\u00a0"
 

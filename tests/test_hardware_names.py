@@ -53,7 +53,7 @@ def test_cpu_generation_from_marketing_names() -> None:
 
 
 def test_the_report_words_the_readings() -> None:
-    from report import vocabulary
+    from report.words import vocabulary
 
     assert vocabulary.cpu_generation(
         hw.cpu_generation("12th Gen Intel(R) Core(TM) i9-12900KF") or {}

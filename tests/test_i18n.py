@@ -15,9 +15,13 @@ from markdown_it import MarkdownIt
 from experiments.core import runner
 from experiments.core.devices import CpuDevice, SimulatedDevice
 from experiments.core.harness import Progress
-from report import catalogues, cli, fonts, i18n
-from report.load import load_run
-from report.render import render_html
+from report import cli
+from report.outputs import fonts
+from report.render.load import load_run
+from report.render.page import render_html
+from report.words import i18n
+from tools import catalogues
+from tools import fonts as font_subsets
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 
@@ -43,13 +47,13 @@ def test_chinese_text_uses_full_width_punctuation() -> None:
 
 def test_the_shipped_fonts_draw_every_catalogue_character() -> None:
     """If a translation gains a character the shipped subsets lack, rebuild them:
-    python -m report.fonts build NotoSansCJK-Regular.ttc NotoSansCJK-Bold.ttc"""
-    text = "".join(fonts.catalogue_characters())
+    python -m tools.fonts build NotoSansCJK-Regular.ttc NotoSansCJK-Bold.ttc"""
+    text = "".join(font_subsets.catalogue_characters())
     for face in (*fonts.CATALOGUE_FACES.values(), fonts.FULL_FACE):
         covered = fonts.coverage(face)
         assert {c for c in text if CJK.match(c) and ord(c) not in covered} == set(), face.name
     assert {
-        c for c in fonts.gb2312_level_1() if ord(c) not in fonts.coverage(fonts.FULL_FACE)
+        c for c in font_subsets.gb2312_level_1() if ord(c) not in fonts.coverage(fonts.FULL_FACE)
     } == set()
 
 
@@ -140,7 +144,7 @@ def test_a_chinese_label_and_device_name_show_as_themselves(chinese_named_run: P
 
 
 def test_a_chinese_pdf_renders(chinese_named_run: Path, tmp_path: Path) -> None:
-    from report.pdf import PdfUnavailable, backend
+    from report.outputs.pdf import PdfUnavailable, backend
 
     try:
         backend()

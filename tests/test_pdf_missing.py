@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from report import cli as report_cli
-from report import pdf
-from report.options import EXIT_NO_PDF
+from report.cli.options import EXIT_NO_PDF
+from report.outputs import pdf
 from tests.conftest import FIXTURES
 
 IDLE = next((FIXTURES / "fixture-machine-a").iterdir())

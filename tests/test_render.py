@@ -14,9 +14,11 @@ import pytest
 
 from experiments.contract import drift
 from experiments.contract import format as rf
-from report import cli, formatting, plots
-from report.load import load_run
-from report.render import render_html
+from report import cli
+from report.render import plots
+from report.render.load import load_run
+from report.render.page import render_html
+from report.words import formatting
 from tests.conftest import FIXTURES
 from tests.standin import STAND_IN
 

@@ -13,7 +13,7 @@ from scipy import stats
 
 from experiments.contract.distributions import chi2_survival, linear_fit, t95, t_quantile
 from experiments.contract.statistics import KRUSKAL_EXACT_LIMIT, holm, kruskal_wallis, mann_whitney
-from report.stats import (
+from report.diff.stats import (
     CANNOT_TELL,
     FASTER,
     SLOWER,

@@ -12,9 +12,9 @@ import pytest
 
 from experiments.contract import format as rf
 from experiments.contract.upgrades import UPGRADES
-from report.diff import diff, load_inputs
-from report.load import load_run
-from report.render import render_html
+from report.diff.compare import diff, load_inputs
+from report.render.load import load_run
+from report.render.page import render_html
 from tests.conftest import V1_FIXTURES
 
 V1_RUNS = sorted(run for label in V1_FIXTURES.iterdir() for run in label.iterdir())

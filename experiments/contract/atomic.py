@@ -3,7 +3,7 @@
 The one way this project writes a file that anyone reads: the bytes go in full
 to a temporary file beside the target, which is closed, then renamed over the
 target (`os.replace`, atomic on Windows, macOS and Linux alike). Result files
-(`format.write_document`) and reports (`report.outputs.write_all`) both stage
+(`format.write_document`) and reports (`report.outputs.files.write_all`) both stage
 their files here.
 
 Two platform rules live here once. POSIX gives `mkstemp`'s file the mode 0600,

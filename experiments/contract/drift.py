@@ -106,3 +106,19 @@ def between(first: Sequence[float], second: Sequence[float]) -> float | None:
     if not first or not second:
         return None
     return max(max(second) / min(first), max(first) / min(second))
+
+
+# Files from before `every_s` was recorded took a checkpoint about every 10 s.
+OLDER_SPACING_S = 10.0
+
+
+def spacing(documents: Iterable[dict[str, Any]]) -> float:
+    """The widest time between checkpoints that these experiments' records name."""
+    return max(
+        (
+            record["every_s"]
+            for document in documents
+            if (record := document["conditions"].get("reference")) and "every_s" in record
+        ),
+        default=OLDER_SPACING_S,
+    )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import dataclasses
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -37,6 +38,10 @@ from experiments.core.runner import (
     start_run,
 )
 
+# The command this runner was started by, as the user typed it: the tool's `gpu-study run`
+# sets it (report/cli/run.py), so that the usage line and the advice to resume name it.
+PROG = os.environ.get("STUDY_RUNNER_PROG") or "python -m experiments"
+
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_STOPPED = 4
@@ -45,14 +50,14 @@ EXIT_SIGINT = 130
 
 def make_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m experiments",
+        prog=PROG,
         description="Run the study experiments on every device this machine has and write "
         "results/<label>/<run-id>/ (environment.json, run.json, one JSON file per experiment).",
         epilog="Examples:\n"
-        "  python -m experiments --profile quick\n"
-        "  python -m experiments --only cpu_vs_gpu --set cpu_vs_gpu.epochs=5000\n"
-        "  python -m experiments --resume results/amd-epyc/20261122T051400Z\n"
-        "  python -m experiments --list",
+        f"  {PROG} --profile quick\n"
+        f"  {PROG} --only cpu_vs_gpu --set cpu_vs_gpu.epochs=5000\n"
+        f"  {PROG} --resume results/amd-epyc/20261122T051400Z\n"
+        f"  {PROG} --list",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -203,7 +208,7 @@ def _run(
         stop_signals.append(signal.SIGBREAK)
     for signum in stop_signals:
         signal.signal(signum, _on_stop_signal)
-    resume = f"complete it with: python -m experiments --resume {run_dir}"
+    resume = f"complete it with: {PROG} --resume {run_dir}"
     try:
         execute(run_dir, manifest, environment, configs, devices, progress)
     except (KeyboardInterrupt, Interrupted) as stop:
