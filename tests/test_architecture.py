@@ -152,7 +152,7 @@ from experiments.core.harness import device_record, run_repeats
 def run(config, devices, ctx):
     runs = run_repeats(
         devices, lambda d: (lambda: time.sleep(0.001)), warmup=1, repeats=config.repeats,
-        progress=ctx.progress, what="toy",
+        ctx=ctx, what="toy",
     )
     return {
         "answer": 42,

@@ -9,7 +9,16 @@ from collections.abc import Callable
 import pytest
 
 from experiments.core.devices import CpuDevice, Device, SimulatedDevice
-from experiments.core.harness import Progress, run_repeats
+from experiments.core.harness import (
+    Chunked,
+    Hooks,
+    Progress,
+    RunContext,
+    run_repeats,
+    time_chunks,
+)
+
+QUIET = RunContext(Progress(enabled=False), physical_cores=1)
 
 
 class RecordingProgress(Progress):
@@ -40,7 +49,7 @@ def test_devices_interleave_and_every_timing_is_synchronised() -> None:
         prepare,
         warmup=1,
         repeats=2,
-        progress=RecordingProgress(events),
+        ctx=RunContext(RecordingProgress(events), 1),
         what="t",
     )
     assert [e for e in events if e.startswith("body")] == [
@@ -59,25 +68,50 @@ def test_devices_interleave_and_every_timing_is_synchronised() -> None:
     cpu_run, sim_run = runs
     assert len(cpu_run.warmup_s) == 1 and len(cpu_run.times_s) == 2
     assert sim_run.outputs == ["sim:0", "sim:0"]
-    # each reading is a clock difference around the body alone: a body that sleeps 20 ms
-    # reads at least that, and the untimed preparation's sleep is not in it
-    slow = run_repeats(
-        [CpuDevice()],
-        _sleeping_prepare,
-        warmup=1,
-        repeats=1,
-        progress=Progress(enabled=False),
-        what="t",
-    )[0]
-    assert 0.02 <= slow.times_s[0] < 0.02 + 0.5 * PREPARE_SLEEP_S
 
 
-PREPARE_SLEEP_S = 0.2
+class FakeClock:
+    """time.perf_counter that moves only when told (and by a tick per reading, so that a
+    busy-wait ends): readings become exact, whatever the machine's load."""
+
+    TICK = 1e-6
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        self.now += self.TICK
+        return self.now
+
+    def spend(self, seconds: float) -> None:
+        self.now += seconds
 
 
-def _sleeping_prepare(device: Device) -> Callable[[], None]:
-    time.sleep(PREPARE_SLEEP_S)  # untimed: building the model and data
-    return lambda: time.sleep(0.02)
+def test_a_reading_is_the_body_alone_stretched_by_the_planted_slowdown(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Preparation (10 s of fake time) stays outside the clock; the body's 1 s is read as 1 s,
+    or 3 s under a planted 3x; a drift checkpoint comes before every warm-up and repeat."""
+    clock = FakeClock()
+    monkeypatch.setattr(time, "perf_counter", clock)
+    calls: list[str] = []
+
+    def prepare(device: Device) -> Callable[[], None]:
+        calls.append("prepare")
+        clock.spend(10.0)
+        return lambda: clock.spend(1.0)
+
+    for slowdown in (1.0, 3.0):
+        calls.clear()
+        hooks = Hooks(between_repeats=lambda: calls.append("checkpoint"), slowdown=slowdown)
+        ctx = RunContext(Progress(enabled=False), physical_cores=1, hooks=hooks)
+        (run,) = run_repeats([CpuDevice()], prepare, warmup=1, repeats=2, ctx=ctx, what="t")
+        assert calls == ["checkpoint", "prepare"] * 3
+        for reading in [*run.warmup_s, *run.times_s]:
+            assert reading == pytest.approx(slowdown, abs=1e-4)
+    chunked = Chunked(chunks=2, run_chunk=lambda: clock.spend(1.0))
+    total, laps, _ = time_chunks(CpuDevice(), chunked, slowdown=2.0)
+    assert laps == [pytest.approx(2.0, abs=1e-4)] * 2 and total == pytest.approx(4.0, abs=1e-4)
 
 
 def test_a_warm_up_is_required() -> None:
@@ -87,7 +121,7 @@ def test_a_warm_up_is_required() -> None:
             lambda d: lambda: None,
             warmup=0,
             repeats=1,
-            progress=Progress(enabled=False),
+            ctx=QUIET,
             what="t",
         )
 
@@ -99,7 +133,7 @@ def test_progress_shows_step_and_estimate_in_a_log() -> None:
         lambda d: lambda: None,
         warmup=1,
         repeats=2,
-        progress=Progress(stream=stream),
+        ctx=RunContext(Progress(stream=stream), 1),
         what="iris",
     )
     lines = stream.getvalue().splitlines()

@@ -7,6 +7,7 @@ from __future__ import annotations
 import configparser
 import importlib.util
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -72,7 +73,7 @@ def test_report_runs_the_runner_then_renders_its_run(tmp_path: Path) -> None:
     command = [sys.executable, "-m", "report", "report", "--profile", "smoke", "--quiet"]
     command += ["--only", "memory_breakdown", "--results", str(results), "--label", "m"]
     command += ["--no-pdf", "--lang", "zh"]
-    finished = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
+    finished = subprocess.run(command, cwd=ROOT, capture_output=True, encoding="utf-8", check=False)
     assert finished.returncode == 0, finished.stderr
     (run_dir,) = (results / "m").iterdir()
     assert (run_dir / "memory_breakdown.json").is_file()
@@ -82,8 +83,16 @@ def test_report_runs_the_runner_then_renders_its_run(tmp_path: Path) -> None:
 
 
 def _built_wheel(folder: Path) -> Path:
+    """The wheel pip builds from a copy of what packaging reads (setuptools writes build/
+    and an egg-info beside the sources: not into the checkout)."""
+    source = folder / "source"
+    for name in ("pyproject.toml", "setup.py", "README.md"):
+        source.mkdir(exist_ok=True)
+        shutil.copy2(ROOT / name, source / name)
+    for name in ("experiments", "report", "templates"):
+        shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
     subprocess.run(
-        [*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(folder), str(ROOT)],
+        [*PIP, "wheel", "--no-deps", "--no-build-isolation", "-w", str(folder), str(source)],
         check=True,
         capture_output=True,
     )
@@ -140,7 +149,7 @@ def test_the_installed_wheel_renders_a_run_from_outside_the_checkout(
     )
     env = {**os.environ, "PYTHONPATH": str(target), "PYTHONSAFEPATH": "1"}
     finished = subprocess.run(
-        [sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, text=True
+        [sys.executable, "-c", code], cwd=elsewhere, env=env, capture_output=True, encoding="utf-8"
     )
     assert finished.returncode == 0, finished.stderr
     module_file, templates = finished.stdout.splitlines()[:2]

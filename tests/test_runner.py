@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import pickle
 import signal
 import subprocess
 import sys
@@ -103,6 +104,50 @@ def test_the_cli_run_reproduces_an_in_process_run_bit_for_bit(smoke_run: Path) -
     ctx = RunContext(progress=Progress(enabled=False), physical_cores=1)
     again = cpu_vs_gpu_measure.run(config, [CpuDevice()], ctx)["iris"]["per_device"][0]
     assert again["curve_sha256"] == stored["data"]["iris"]["per_device"][0]["curve_sha256"]
+
+
+@pytest.mark.parametrize(
+    ("value", "factor"), [(None, 1.0), ("", 1.0), ("2", 2.0), ("1.25", 1.25), ("10", 10.0)]
+)
+def test_the_planted_slowdown_is_read_from_the_environment(
+    value: str | None, factor: float
+) -> None:
+    environ = {} if value is None else {runner.PLANTED_SLOWDOWN_ENV: value}
+    assert runner.planted_slowdown(environ) == factor
+
+
+@pytest.mark.parametrize("value", ["0.5", "11", "nan", "inf", "two"])
+def test_a_bad_planted_slowdown_stops_before_anything_is_written(
+    value: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv(runner.PLANTED_SLOWDOWN_ENV, value)
+    results = tmp_path / "results"
+    assert cli.main(["--quiet", "--results", str(results), "--only", "memory_breakdown"]) == 2
+    err = capsys.readouterr().err
+    assert f"got {value!r}" in err and err.count("\n") == 1
+    assert not results.exists()
+
+
+def test_an_experiment_leaves_threads_and_random_generators_as_it_found_them() -> None:
+    """Each experiment sets its own threads and seeds; the next starts from what it found."""
+    import random
+
+    import numpy as np
+    import torch
+
+    torch.set_num_threads(2)
+    before = (random.getstate(), pickle.dumps(np.random.get_state()), torch.get_rng_state())
+    with measuring.own_state() as measured:
+        torch.set_num_threads(1)
+        torch.manual_seed(123)
+        random.seed(5)
+        np.random.seed(6)
+        torch.rand(3)
+    assert measured["torch_threads"] == 1  # what the timings ran under
+    assert torch.get_num_threads() == 2
+    after = (random.getstate(), pickle.dumps(np.random.get_state()), torch.get_rng_state())
+    assert after[:2] == before[:2]
+    assert torch.equal(after[2], before[2])
 
 
 def test_runs_never_overwrite_each_other(tmp_path: Path) -> None:

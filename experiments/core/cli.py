@@ -26,7 +26,7 @@ from experiments.contract.declaration import PROFILE_NAMES
 from experiments.contract.format import LAST_RUN_FILE, ResultFormatError
 from experiments.contract.settings import allowed
 from experiments.core.devices import Device, available_devices
-from experiments.core.harness import Progress, error_reason
+from experiments.core.harness import Hooks, Progress, error_reason
 from experiments.core.lock import RunFolderBusy, owning
 from experiments.core.measuring import Interrupted
 from experiments.core.runner import (
@@ -34,6 +34,7 @@ from experiments.core.runner import (
     UsageError,
     execute,
     parse_overrides,
+    planted_slowdown,
     prepare_resume,
     start_run,
 )
@@ -161,6 +162,7 @@ def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()
                     f"--only: unknown experiment(s) {', '.join(unknown)} "
                     f"(known: {', '.join(declaration.names())})"
                 )
+        slowdown = planted_slowdown(os.environ)
         if args.resume:
             _check_resume_flags(args)
             run_dir, manifest, environment, configs = prepare_resume(args.resume)
@@ -182,7 +184,8 @@ def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()
         return EXIT_STOPPED
     try:
         with owning(run_dir):
-            return _run(run_dir, manifest, environment, configs, args, extra_devices)
+            hooks = Hooks(slowdown=slowdown)
+            return _run(run_dir, manifest, environment, configs, args, extra_devices, hooks)
     except RunFolderBusy as busy:
         print(f"error: {busy}", file=sys.stderr)
         return EXIT_USAGE
@@ -195,6 +198,7 @@ def _run(
     configs: dict[str, Any],
     args: argparse.Namespace,
     extra_devices: Sequence[Device],
+    hooks: Hooks,
 ) -> int:
     progress = Progress(enabled=not args.quiet)
     progress.done(f"run folder: {run_dir}")
@@ -210,7 +214,7 @@ def _run(
         signal.signal(signum, _on_stop_signal)
     resume = f"complete it with: {PROG} --resume {run_dir}"
     try:
-        execute(run_dir, manifest, environment, configs, devices, progress)
+        execute(run_dir, manifest, environment, configs, devices, progress, hooks)
     except (KeyboardInterrupt, Interrupted) as stop:
         print(
             f"\ninterrupted: finished experiments are kept in {run_dir}; {resume}", file=sys.stderr

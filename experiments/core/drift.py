@@ -151,24 +151,11 @@ class Probe:
         }
 
 
-_active: Probe | None = None
-
-
 @contextlib.contextmanager
 def probing(every_s: float = CHECK_EVERY_S) -> Iterator[Probe]:
-    """Checkpoints at the start and the end of the block, and between repeats inside it."""
-    global _active
+    """Checkpoints at the start and the end of the block; in between, `probe.checkpoint`
+    is the run's between-repeats hook (harness.Hooks), which takes one when it is due."""
     probe = Probe(every_s=every_s)
     probe.checkpoint(force=True)
-    outer, _active = _active, probe
-    try:
-        yield probe
-    finally:
-        _active = outer  # a nested block hands the checkpoints back to the outer one
+    yield probe
     probe.checkpoint(force=True)
-
-
-def between_repeats() -> None:
-    """Called by the harness outside every timed region: a checkpoint when one is due."""
-    if _active is not None:
-        _active.checkpoint()

@@ -27,7 +27,6 @@ import psutil
 import torch
 
 from experiments.contract.summary import BUSY_OTHER_CORES
-from experiments.core import drift
 from experiments.core.devices import Device
 
 T = TypeVar("T")
@@ -46,12 +45,6 @@ def set_threads(threads: int) -> None:
     if threads < 1:
         raise ValueError(f"threads must be at least 1, got {threads}")
     torch.set_num_threads(threads)
-
-
-def restore_threads(settings: dict[str, Any]) -> None:
-    """Put back the intra-op thread count recorded in `settings` (torch allows the inter-op
-    count to be set only once per process, so that one is never changed)."""
-    torch.set_num_threads(settings["torch_threads"])
 
 
 def numeric_settings() -> dict[str, Any]:
@@ -220,22 +213,6 @@ class CaseRepeats(Generic[K, T]):
         return [t for repeat in self.chunk_s for t in repeat]
 
 
-def _planted_slowdown() -> float:
-    """A test-only factor by which every timed region is stretched (STUDY_PLANTED_SLOWDOWN,
-    used by benchmarks/comparisons.py to check that the diff finds a known slowdown). A
-    result measured with it says so in its conditions."""
-    raw = os.environ.get("STUDY_PLANTED_SLOWDOWN", "")
-    if not raw:
-        return 1.0
-    factor = float(raw)
-    if not 1.0 <= factor <= 10.0:
-        raise ValueError(f"STUDY_PLANTED_SLOWDOWN must be in [1, 10], got {raw}")
-    return factor
-
-
-PLANTED_SLOWDOWN = _planted_slowdown()
-
-
 def _stretch(start: float, factor: float) -> None:
     """Busy-wait until the region since `start` has lasted `factor` times as long (a sleep
     is too coarse for sub-millisecond regions)."""
@@ -244,22 +221,22 @@ def _stretch(start: float, factor: float) -> None:
         pass
 
 
-def time_once(device: Device, body: Callable[[], T]) -> tuple[float, T]:
-    """One synchronised clock reading around `body`."""
+def time_once(device: Device, body: Callable[[], T], slowdown: float = 1.0) -> tuple[float, T]:
+    """One synchronised clock reading around `body` (stretched `slowdown` times: Hooks)."""
     device.synchronize()
     start = time.perf_counter()
     output = body()
     device.synchronize()
-    if PLANTED_SLOWDOWN != 1.0:
-        _stretch(start, PLANTED_SLOWDOWN)
+    if slowdown != 1.0:
+        _stretch(start, slowdown)
     return time.perf_counter() - start, output
 
 
 def time_chunks(
-    device: Device, body: Chunked[T], chunks: int | None = None
+    device: Device, body: Chunked[T], chunks: int | None = None, slowdown: float = 1.0
 ) -> tuple[float, list[float], list[T]]:
     """Synchronised clock readings after each chunk: the total, each chunk's time, and the
-    chunks' outputs."""
+    chunks' outputs (each chunk stretched `slowdown` times: Hooks)."""
     count = body.chunks if chunks is None else chunks
     outputs, laps = [], []
     device.synchronize()
@@ -267,8 +244,8 @@ def time_chunks(
     for _ in range(count):
         outputs.append(body.run_chunk())
         device.synchronize()
-        if PLANTED_SLOWDOWN != 1.0:
-            _stretch(previous, PLANTED_SLOWDOWN)
+        if slowdown != 1.0:
+            _stretch(previous, slowdown)
         now = time.perf_counter()
         laps.append(now - previous)
         previous = now
@@ -281,11 +258,12 @@ def run_cases(
     *,
     warmup: int,
     repeats: int,
-    progress: Progress,
+    ctx: RunContext,
     what: str,
 ) -> list[CaseRepeats[K, Any]]:
     """Warm-ups then repeats, cases interleaved; `prepare` builds fresh state untimed and
-    returns the body to time (a Chunked body is read chunk by chunk)."""
+    returns the body to time (a Chunked body is read chunk by chunk). Progress and the run's
+    hooks (a drift checkpoint when one is due) come between timed regions, never in one."""
     if warmup < 1:
         raise ValueError("at least one warm-up is required: first calls pay for lazy loading")
     if repeats < 1:
@@ -303,17 +281,17 @@ def run_cases(
                 if is_warmup
                 else f"repeat {index - warmup + 1}/{repeats}"
             )
-            progress.update(f"{what} | {result.case.label} | {step} | {format_eta(eta)}")
-            drift.between_repeats()
+            ctx.progress.update(f"{what} | {result.case.label} | {step} | {format_eta(eta)}")
+            ctx.hooks.between_repeats()
             began = time.perf_counter()
             body = prepare(result.case)
             laps: list[float] | None = None
             output: Any
             if isinstance(body, Chunked):
                 count = body.warmup_chunks if is_warmup else None
-                elapsed, laps, output = time_chunks(result.device, body, count)
+                elapsed, laps, output = time_chunks(result.device, body, count, ctx.hooks.slowdown)
             else:
-                elapsed, output = time_once(result.device, body)
+                elapsed, output = time_once(result.device, body, ctx.hooks.slowdown)
             spent += time.perf_counter() - began
             done += 1
             if is_warmup:
@@ -333,7 +311,7 @@ def run_repeats(
     *,
     warmup: int,
     repeats: int,
-    progress: Progress,
+    ctx: RunContext,
     what: str,
 ) -> list[CaseRepeats[None, Any]]:
     """`run_cases` with one case per device: the same workload everywhere."""
@@ -343,17 +321,33 @@ def run_repeats(
         lambda case: prepare(case.device),
         warmup=warmup,
         repeats=repeats,
-        progress=progress,
+        ctx=ctx,
         what=what,
     )
 
 
-@dataclass
+def _nothing() -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class Hooks:
+    """What the run adds around the timed regions of every experiment, set by the runner and
+    the measuring scope, never by an experiment: `between_repeats` (a drift checkpoint when
+    one is due) and `slowdown`, a factor every timed region is stretched by (1 but in the
+    check that the diff finds a known slowdown: STUDY_PLANTED_SLOWDOWN, benchmarks/)."""
+
+    between_repeats: Callable[[], None] = _nothing
+    slowdown: float = 1.0
+
+
+@dataclass(frozen=True)
 class RunContext:
     """What the runner hands every experiment besides its config and devices."""
 
     progress: Progress
     physical_cores: int
+    hooks: Hooks = field(default_factory=Hooks)
 
 
 def device_record(device: Device) -> dict[str, Any]:

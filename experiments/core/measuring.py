@@ -2,18 +2,25 @@
 
 The runner (runner.py) decides which experiments run and keeps the run folder; this module
 measures one: the numeric settings at start and at the end of its timings, the load and the
-machine's drift around it, the thread count put back after it, and the document checked
-against the experiment's declaration (a mismatch fails that experiment, naming the field).
+machine's drift around it (its checkpoints are the run's between-repeats hook), the thread
+count and the random generators put back after it, and the document checked against the
+experiment's declaration (a mismatch fails that experiment, naming the field).
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import json
+import random
 import traceback
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+
+import numpy as np
+import torch
 
 from experiments.contract import declaration
 from experiments.contract.format import (
@@ -26,13 +33,11 @@ from experiments.contract.format import (
 from experiments.core import drift
 from experiments.core.devices import Device
 from experiments.core.harness import (
-    PLANTED_SLOWDOWN,
     LoadMonitor,
     RunContext,
     Skipped,
     error_reason,
     numeric_settings,
-    restore_threads,
 )
 
 
@@ -60,6 +65,28 @@ def config_record(config: Any) -> dict[str, Any]:
     return record
 
 
+@contextlib.contextmanager
+def own_state() -> Iterator[dict[str, Any]]:
+    """An experiment's own numeric state, kept to itself: it sets its thread count and seeds
+    its generators; on leaving, the dict yielded holds the numeric settings its timings ran
+    under, and the thread count and every random generator's state are put back, so the next
+    experiment starts from what this one found. (torch lets the inter-op thread count be set
+    once per process, so no experiment changes it.)"""
+    threads = torch.get_num_threads()
+    python_state = random.getstate()
+    numpy_state = np.random.get_state()
+    gpus = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    measured: dict[str, Any] = {}
+    with torch.random.fork_rng(devices=gpus):
+        try:
+            yield measured
+        finally:
+            measured.update(numeric_settings())
+            torch.set_num_threads(threads)
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+
+
 def result_of(name: str, config: Any, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
     """The experiment's document as it will be stored."""
     return storable(measured_document(name, config, devices, ctx))
@@ -76,9 +103,10 @@ def measured_document(
     status, reason, data = "ok", None, None
     settings_at_start = numeric_settings()
     monitor.start()
-    with drift.probing() as reference:
+    with drift.probing() as reference, own_state() as measured:
+        hooks = dataclasses.replace(ctx.hooks, between_repeats=reference.checkpoint)
         try:
-            data = measure.run(config, devices, ctx)
+            data = measure.run(config, devices, dataclasses.replace(ctx, hooks=hooks))
         except Skipped as skip:
             status, reason = "skipped", str(skip)
         except (KeyboardInterrupt, Interrupted):
@@ -86,19 +114,14 @@ def measured_document(
         except Exception as error:
             traceback.print_exc()
             status, reason = "failed", error_reason(error)
-        finally:
-            # the state the timings ran under (each experiment sets its own threads), then
-            # the next experiment starts from the state this one found
-            measured = numeric_settings()
-            restore_threads(settings_at_start)
     conditions = {
         **settings_at_start,
         "measured": measured,
         **monitor.stop(),
         "reference": reference.record(),
     }
-    if PLANTED_SLOWDOWN != 1.0:
-        conditions["planted_slowdown"] = PLANTED_SLOWDOWN
+    if ctx.hooks.slowdown != 1.0:
+        conditions["planted_slowdown"] = ctx.hooks.slowdown
     return {
         "schema_version": SCHEMA_VERSION,
         "kind": "experiment",

@@ -12,13 +12,14 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime as dt
+import math
 import os
 import re
 import shutil
 import subprocess
 import typing
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from experiments.contract.format import (
 from experiments.core import measuring, probe
 from experiments.core.devices import Device
 from experiments.core.harness import (
+    Hooks,
     Progress,
     RunContext,
     error_reason,
@@ -44,6 +46,25 @@ from experiments.core.measuring import Interrupted, utc_now
 
 class UsageError(Exception):
     """Bad input from the user: shown as one line, nothing written."""
+
+
+# A factor by which every timed region is stretched: only for checking that the diff finds a
+# known slowdown (benchmarks/comparisons.py); a result measured with it says so.
+PLANTED_SLOWDOWN_ENV = "STUDY_PLANTED_SLOWDOWN"
+
+
+def planted_slowdown(environ: Mapping[str, str]) -> float:
+    """The run's planted slowdown from the environment (1 when unset)."""
+    raw = environ.get(PLANTED_SLOWDOWN_ENV, "")
+    if not raw:
+        return 1.0
+    try:
+        factor = float(raw)
+    except ValueError:
+        factor = math.nan
+    if not 1.0 <= factor <= 10.0:
+        raise UsageError(f"{PLANTED_SLOWDOWN_ENV} must be a number in [1, 10], got {raw!r}")
+    return factor
 
 
 class RunStopped(Exception):
@@ -198,13 +219,19 @@ def execute(
     configs: dict[str, Any],
     devices: list[Device],
     progress: Progress,
+    hooks: Hooks | None = None,
 ) -> dict[str, Any]:
-    """Run every experiment the manifest does not mark ok; keep the manifest current.
+    """Run every experiment the manifest does not mark ok; keep the manifest current;
+    `hooks` carries the planted slowdown of the diff's own check (none otherwise).
 
     Whatever stops the run (Ctrl-C, SIGTERM, a write that fails, any other error) leaves
     run.json marked incomplete with the reason, never "running", and every experiment
     finished so far kept; an OSError becomes RunStopped with a one-line reason."""
-    ctx = RunContext(progress=progress, physical_cores=environment["cpu"]["physical_cores"] or 1)
+    ctx = RunContext(
+        progress=progress,
+        physical_cores=environment["cpu"]["physical_cores"] or 1,
+        hooks=hooks or Hooks(),
+    )
     manifest["status"] = "running"
     manifest["finished_utc"] = None
     manifest.pop("reason", None)

@@ -228,7 +228,7 @@ def _speed(
         prepare,
         warmup=config.warmup,
         repeats=config.repeats,
-        progress=ctx.progress,
+        ctx=ctx,
         what="batch_size_scaling: one epoch",
     )
     points: dict[str, list[Any]] = {d.name: [] for d in devices}

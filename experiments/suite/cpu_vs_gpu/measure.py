@@ -63,7 +63,7 @@ def _iris(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, A
         prepare,
         warmup=config.warmup,
         repeats=config.repeats,
-        progress=ctx.progress,
+        ctx=ctx,
         what=f"cpu_vs_gpu: Iris, {config.epochs} epochs",
     )
     per_device = []
@@ -134,7 +134,7 @@ def _crossover(config: Config, devices: list[Device], ctx: RunContext) -> dict[s
             prepare,
             warmup=1,
             repeats=config.crossover_repeats,
-            progress=ctx.progress,
+            ctx=ctx,
             what=f"cpu_vs_gpu: crossover, batch = width = {size}",
         )
         for run in runs:

@@ -18,7 +18,15 @@ import torch
 import torch.distributed as dist
 
 from experiments.core.devices import CpuDevice, Device
-from experiments.core.harness import Case, CaseRepeats, Chunked, Progress, run_cases
+from experiments.core.harness import (
+    Case,
+    CaseRepeats,
+    Chunked,
+    Hooks,
+    Progress,
+    RunContext,
+    run_cases,
+)
 from experiments.suite.data_parallel import hooks, plan, training
 from experiments.suite.data_parallel.plan import Setup
 from experiments.suite.data_parallel.training import Samples
@@ -196,11 +204,14 @@ def time_jobs(
         dist.barrier()
         return body
 
+    # no drift checkpoints in the workers: the coordinator's process takes them around the
+    # launch; the planted slowdown (1 but in the diff's own check) comes with the settings
+    ctx = RunContext(progress, physical_cores=1, hooks=Hooks(slowdown=config["slowdown"]))
     return run_cases(
         cases,
         prepare,
         warmup=config["warmup"],
         repeats=config["repeats"],
-        progress=progress,
+        ctx=ctx,
         what="data_parallel",
     )

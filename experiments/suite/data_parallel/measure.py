@@ -47,9 +47,11 @@ def declared_groups(devices: Sequence[Device]) -> tuple[list[dict[str, Any]], li
     return groups, unsupported
 
 
-def settings(config: Config, groups: list[dict[str, Any]]) -> dict[str, Any]:
-    """What every rank needs to know, as plain JSON (the workers read it after the launch)."""
+def settings(config: Config, groups: list[dict[str, Any]], slowdown: float = 1.0) -> dict[str, Any]:
+    """What every rank needs to know, as plain JSON (the workers read it after the launch),
+    with the run's planted slowdown (harness.Hooks: 1 but in the diff's own check)."""
     return {
+        "slowdown": slowdown,
         "seed": config.seed,
         "lr": config.lr,
         "warmup": config.warmup,
@@ -126,7 +128,9 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool,
     ):
         folder = Path(scratch)
-        write_atomic(folder / "settings.json", json.dumps(settings(config, groups)))
+        write_atomic(
+            folder / "settings.json", json.dumps(settings(config, groups, ctx.hooks.slowdown))
+        )
         command = plan.launcher_command(
             sys.executable,
             nnodes=config.nnodes,

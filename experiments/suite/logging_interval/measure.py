@@ -148,7 +148,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         prepare,
         warmup=config.warmup,
         repeats=config.repeats,
-        progress=ctx.progress,
+        ctx=ctx,
         what=f"logging_interval: Iris, {config.epochs} epochs",
     )
     per_device = []

@@ -314,7 +314,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         prepare,
         warmup=config.warmup,
         repeats=config.repeats,
-        progress=ctx.progress,
+        ctx=ctx,
         what=f"step_overhead: {config.steps} steps",
     )
     by_case = {(r.device.name, r.case.variant): r for r in runs}
