@@ -41,7 +41,11 @@ from experiments.suite.data_parallel import (
     training,
 )
 from experiments.workloads import catalog, data
+from report.render import page
+from report.render.load import load_run
+from report.render.sections import title
 from tests.conftest import ROOT
+from tests.html_text import heading_of, text_of
 from tests.standin import STAND_IN
 from tests.test_runner import ToyConfig
 
@@ -436,10 +440,17 @@ def test_the_section_renders_with_the_stand_in_labelled(smoke_report: Path) -> N
     html = (smoke_report / "report.html").read_text(encoding="utf-8")
     start = html.index('<section id="data_parallel">')
     section = html[start : html.index("</section>", start)]
-    assert "Data parallelism: one training loop on several processes" in section
-    assert STAND_IN in section and "Not run on this machine." in section
-    assert section.count('<img src="data:image/svg+xml;base64,') >= 2  # scaling, sweep
-    assert "Where two processes start to win" in section
+    assert heading_of(html, "data_parallel") == title("data_parallel")
+    (view,) = [
+        s for s in page.context(load_run(smoke_report))["sections"] if s.name == "data_parallel"
+    ]
+    cpu, standin = view.context["devices"]
+    assert (cpu["simulated"], standin["simulated"]) == (False, True)
+    assert STAND_IN in text_of(html, "data_parallel")
+    # the stand-in's own figures are CPU timings and are not shown: the CPU's plots only
+    plotted = sum(1 for w in cpu["workloads"] if w["plot"]) + (1 if cpu["sweep"] else 0)
+    assert plotted >= 2 and section.count('<img src="data:image/svg+xml;base64,') == plotted
+    assert any(w["crossover"] for w in cpu["workloads"])
 
 
 # --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from report import cli
 from report.diff.compare import RunInput, diff, load_inputs, pair_drift
 from report.diff.stats import CANNOT_TELL, SLOWER, WITHIN_DRIFT, WITHIN_NOISE
 from report.diff.views import markdown, terminal
+from report.words.formatting import ratio
 from tests.conftest import FIXTURES, V1_FIXTURES, V3_FIXTURES
 
 IDLE = next((FIXTURES / "fixture-machine-a").iterdir())
@@ -54,9 +55,10 @@ def test_a_planted_2x_slowdown_is_never_missed_as_noise() -> None:
         if row.comparison.verdict == SLOWER:
             assert (row.comparison.ratio or 0) > expected
     assert result.planted == ["fixture-machine-c-planted"]
+    # the terminal names the family's size and both thresholds the drift sets
     text = terminal(result)
-    assert "timings were tested together" in text and "Drift:" in text
-    assert "for timings that ran on several cores, below 5.4" in text
+    assert f"{result.tested} " in text and f"{result.alpha:g}" in text
+    assert ratio(pair.allowance) in text and ratio(pair.allowance_several_cores) in text
     assert markdown(result).count("\n| cpu\\_vs\\_gpu | Iris loop, per epoch, cpu |") == 1
 
 

@@ -16,7 +16,10 @@ import pytest
 from experiments.contract import gpu_support
 from experiments.contract.gpu_support import DriverAnswer, decide, install_command
 from report import cli as report_cli
+from report.render.load import load_run
+from report.render.sections.machine import unused_gpu
 from tests.conftest import FIXTURES, ROOT
+from tests.html_text import text_of
 
 # `nvidia-smi` and `nvidia-smi -L` on a Windows 11 laptop with an RTX 3080 Ti (driver 551.86)
 SMI_SUMMARY = """\
@@ -96,11 +99,19 @@ def test_a_gpu_torch_cannot_use_is_named_with_the_fix(tmp_path: Path) -> None:
     run_dir = _with_unused_gpu(tmp_path, "Windows", RTX)
     assert report_cli.main(["render", str(run_dir), "--no-pdf", "--lang", "en"]) == 0
     html = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert "This machine has NVIDIA GeForce RTX 3080 Ti, but the GPU side was not measured" in html
-    assert "the installed torch (2.13.0+cpu) is a CPU-only build" in html
-    assert "$env:TORCH_INDEX_URL=&#34;https://download.pytorch.org/whl/cu126&#34;" in html
-    assert "generation 30 (Ampere); tier 80" in html and "12.0\u00a0GiB" in html  # from NVML
-    assert "No GPU was found on this machine" not in html
+    unused = unused_gpu(load_run(run_dir).environment)
+    assert unused is not None and unused["names"] == "NVIDIA GeForce RTX 3080 Ti"
+    assert not unused["update_driver"]
+    assert unused["command"] == (
+        '$env:TORCH_INDEX_URL="https://download.pytorch.org/whl/cu126"; nox -s report'
+    )
+    # the first page says it, with the command; the machine section lists the GPU from NVML
+    summary = text_of(html, "unused-gpu")
+    assert "NVIDIA GeForce RTX 3080 Ti" in summary and "2.13.0+cpu" in summary
+    assert unused["command"] in summary
+    machine = text_of(html, "machine")
+    assert "generation 30 (Ampere); tier 80" in machine and "12.0\u00a0GiB" in machine
+    assert load_run(run_dir).environment["gpus"] == []  # torch saw none: not "no GPU found"
 
 
 @pytest.mark.slow
@@ -108,8 +119,11 @@ def test_a_driver_too_old_asks_for_a_driver_update(tmp_path: Path) -> None:
     run_dir = _with_unused_gpu(tmp_path, "Linux", OLD_DRIVER)
     assert report_cli.main(["render", str(run_dir), "--no-pdf", "--lang", "en"]) == 0
     html = (run_dir / "report.html").read_text(encoding="utf-8")
-    assert "its driver (512.15, CUDA 11.6) is older than a CUDA build of torch needs" in html
-    assert "update the NVIDIA driver" in html
+    unused = unused_gpu(load_run(run_dir).environment)
+    assert unused is not None and unused["update_driver"] and unused["command"] is None
+    assert (unused["driver"], unused["driver_cuda"]) == ("512.15", "11.6")
+    summary = text_of(html, "unused-gpu")
+    assert "512.15" in summary and "11.6" in summary
 
 
 @pytest.mark.slow

@@ -15,11 +15,14 @@ import pytest
 from experiments.contract import drift
 from experiments.contract import format as rf
 from report import cli
-from report.render import plots
+from report.render import page, plots
 from report.render.load import load_run
 from report.render.page import render_html
+from report.render.sections import title
 from report.words import formatting
+from report.words.i18n import using
 from tests.conftest import FIXTURES
+from tests.html_text import heading_of, text_of
 from tests.standin import STAND_IN
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,26 +54,36 @@ def test_report_places_the_measured_numbers(smoke_run: Path, smoke_report: Path)
     assert formatting.duration(cpu["summary"]["median"], cv=cv) in html
     assert formatting.duration(cpu["summary"]["median"] / 200, cv=cv) in html  # per epoch
     assert formatting.number(cpu["final_loss"]) in html
-    assert environment["cpu"]["model"] in html
-    assert "No GPU was found on this machine" in html
-    assert "not run on this machine" in html
-    assert formatting.number(40_800) in html  # FLOP per epoch, computed
-    for digest in load_run(smoke_run).sha256.values():
-        assert digest in html
+    assert environment["cpu"]["model"] in text_of(html, "machine")
+    run = load_run(smoke_run)
+    view = page.context(run)
+    # no GPU here (the stand-in is not one): the machine section gives the probe's reason
+    assert view["machine"]["gpus"] == [] and view["machine"]["no_gpu_reason"]
+    assert view["machine"]["no_gpu_reason"] in text_of(html, "machine")
+    assert formatting.number(40_800) in text_of(html, "cpu_vs_gpu")  # FLOP per epoch, computed
+    reproducibility = text_of(html, "reproducibility")
+    assert all(digest in reproducibility for digest in run.sha256.values())
     assert "nan" not in html.lower().replace("nanoseconds", "")
-    # the Method section's drift: both reference workloads' typical times, from the files
-    series = drift.run_series(load_run(smoke_run).experiments.values())
+    # the Method section's drift: every reference workload's typical time and spread, and
+    # the checkpoints' spacing, as the files record them
+    series = drift.run_series(run.experiments.values())
     assert set(series) == {"iris_mlp_steps", "tiny_ops", "two_threads"}
-    tiny = formatting.duration(statistics.median(series["tiny_ops"]))
-    assert f"1,000 additions of one-number tensors (about {tiny})" in html
-    two = formatting.duration(statistics.median(series["two_threads"]))
-    assert f"20 training steps of a small layer on two threads (about {two})" in html
-    spread = formatting.percent(drift.widest_within(drift.one_core(series)) - 1)  # type: ignore[operator]
-    two_spread = formatting.percent(drift.within(series["two_threads"]) - 1)  # type: ignore[operator]
-    assert f"the one-thread workload that drifted more differed by {spread}" in html
-    assert f"the two-thread one by {two_spread}" in html
-    # the checkpoints' spacing, as the files record it (older files: 10 s)
-    assert "at the start and end of every experiment and about every 2.5\u00a0s in between" in html
+    method = view["method"]
+    assert method["every_s"] == 2.5 and method["checkpoints"] == len(series["iris_mlp_steps"])
+    assert method["tiny_s"] == statistics.median(series["tiny_ops"])
+    assert method["two_threads_s"] == statistics.median(series["two_threads"])
+    assert method["drift"] == drift.widest_within(drift.one_core(series))
+    assert method["two_threads_drift"] == drift.within(series["two_threads"])
+    shown = text_of(html, "method")
+    for value in (
+        formatting.duration(method["every_s"], 2),
+        formatting.duration(method["tiny_s"]),
+        formatting.duration(method["two_threads_s"]),
+        formatting.percent(method["drift"] - 1),
+        formatting.percent(method["two_threads_drift"] - 1),
+        formatting.number(method["checkpoints"]),
+    ):
+        assert value in shown
 
 
 def test_render_writes_every_output_and_a_pdf_per_experiment(
@@ -157,9 +170,9 @@ def test_the_stand_in_gpu_gets_gpu_columns_and_is_labelled(
     assert f"{STAND_IN} [sim:0] (simulated)" in html
     # the "vs CPU" column holds the ratio of this run's two medians
     vs_cpu = sim["summary"]["median"] / cpu["summary"]["median"]
-    assert f"{formatting.ratio(vs_cpu)} the time" in html
+    assert formatting.ratio(vs_cpu) in text_of(html, "cpu_vs_gpu")
     # a stand-in is never reported as a GPU that was found
-    assert "No GPU was found on this machine" in html
+    assert page.context(load_run(smoke_run))["machine"]["gpus"] == []
 
 
 def test_an_incomplete_run_renders_what_it_has(smoke_run: Path, tmp_path: Path) -> None:
@@ -168,8 +181,11 @@ def test_an_incomplete_run_renders_what_it_has(smoke_run: Path, tmp_path: Path) 
     manifest["status"] = "incomplete"
     manifest["experiments"]["cpu_vs_gpu"] = {"status": "pending", "reason": None, "file": None}
     rf.write_document(run_dir / "run.json", manifest)
-    html = render_html(load_run(run_dir))
-    assert "the run was interrupted before this experiment finished" in html
+    run = load_run(run_dir)
+    html = render_html(run)
+    statuses = {section.name: section.status for section in page.context(run)["sections"]}
+    assert statuses == {"cpu_vs_gpu": "not run", "memory_breakdown": "ok"}
+    assert text_of(html, "cpu_vs_gpu")  # its section is there, saying so
     assert f"--resume {run_dir}" in html
 
 
@@ -190,19 +206,17 @@ def test_a_failed_experiment_still_gets_its_section(smoke_run: Path, tmp_path: P
     document = rf.read_document(path)
     document.update(status="failed", reason="RuntimeError: out of luck", data=None)
     rf.write_document(path, document)
-    html = render_html(load_run(run_dir))
-    said = (
-        "it stopped with an error, in the program&#39;s own words: <code>RuntimeError: out of luck"
-    )
-    assert f"<strong>failed:</strong> {said}</code>" in html
-    assert f"</strong>: failed — {said}</code></li>" in html  # in the summary of findings
-    assert "Step overhead: where a tiny training step" in html
-    # a Chinese reader gets the sentence in Chinese; the program's message stays as written
-    chinese = render_html(load_run(run_dir), "zh")
-    assert (
-        "运行时出错而中止，以下是程序给出的原始错误信息： <code>RuntimeError: out of luck</code>"
-        in chinese
-    )
+    run = load_run(run_dir)
+    for language in ("en", "zh"):
+        html = render_html(run, language)
+        # the program's own message, as code, in its section and in the summary of findings
+        assert html.count("<code>RuntimeError: out of luck</code>") == 2
+        assert "RuntimeError: out of luck" in text_of(html, "step_overhead")
+        assert "RuntimeError: out of luck" in text_of(html, "summary")
+        with using(language):
+            assert heading_of(html, "step_overhead") == title("step_overhead")
+    (shown,) = [s for s in page.context(run)["sections"] if s.name == "step_overhead"]
+    assert (shown.status, shown.error) == ("failed", "RuntimeError: out of luck")
 
 
 @pytest.mark.slow
@@ -210,5 +224,5 @@ def test_files_without_a_recorded_spacing_say_every_10_s() -> None:
     """Result files from before `every_s` was recorded took a checkpoint about every 10 s."""
     run = load_run(next((FIXTURES / "fixture-machine-a").iterdir()))
     assert all("every_s" not in d["conditions"]["reference"] for d in run.experiments.values())
-    html = render_html(run)
-    assert "at the start and end of every experiment and about every 10\u00a0s in between" in html
+    assert page.context(run)["method"]["every_s"] == 10.0
+    assert formatting.duration(10.0, 2) in text_of(render_html(run), "method")
