@@ -1,5 +1,5 @@
-# The Iris script of note 000 (day 34), exactly as the notes write it, with the line breaks
-# the copy in seeds/000 lost put back and nothing else changed. benchmarks/harness_overhead.py
+# The Iris script of note 000 (day 34), exactly as the notes write it (only line breaks that
+# a copy of the notes had lost are put back). benchmarks/harness_overhead.py
 # runs it as its own process beside the product's timed repeat. Untouched: the data, the
 # model class, the loop, the print every 1000 epochs, time.time() around the loop, and the
 # plot after the clock stops (MPLBACKEND=Agg makes plt.show() a no-op).

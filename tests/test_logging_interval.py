@@ -107,11 +107,8 @@ def test_bad_intervals_are_refused() -> None:
 
 
 def test_kruskal_wallis_against_known_values() -> None:
-    from experiments.contract.distributions import chi2_survival
     from experiments.contract.statistics import kruskal_wallis
 
-    assert chi2_survival(7.815, 3) == pytest.approx(0.05, abs=1e-4)  # table value
-    assert chi2_survival(3.841, 1) == pytest.approx(0.05, abs=1e-4)
     separated = [[1, 2, 3], [4, 5, 6], [7, 8, 9], [10, 11, 12]]
     # the permutation p: 4! of the 369,600 assignments separate the groups this completely
     # (the chi-squared approximation said 0.0156, five times too large here)

@@ -1,10 +1,10 @@
 """Distributions computed, not tabulated, and the straight-line fit whose interval uses them.
 
 Standard library only, like the rest of the contract. Student's t (for the
-intervals of fitted costs and of means) and chi-squared (for Kruskal–Wallis on
-large samples) come from the regularised incomplete beta and gamma functions,
-so they hold at every degree of freedom, not only at a table's rows; the tests
-check them against SciPy.
+intervals of fitted costs and of means) comes from the regularised incomplete
+beta function, so it holds at every degree of freedom, not only at a table's
+rows; the tests check it against SciPy. (Kruskal–Wallis needs no chi-squared
+tail: statistics.py computes its p-value exactly or by permutation.)
 """
 
 from __future__ import annotations
@@ -98,50 +98,6 @@ def t95(df: int) -> float:
 @cache
 def _t95_cached(df: int) -> float:
     return t_quantile(0.975, df)
-
-
-def _upper_gamma_fraction(s: float, x: float) -> float:
-    """Q(s, x) by its continued fraction (x > s + 1, where it converges fast)."""
-    tiny = 1e-300
-    b = x + 1.0 - s
-    c = 1.0 / tiny
-    d = 1.0 / b
-    h = d
-    for i in range(1, 10_000):
-        an = -i * (i - s)
-        b += 2.0
-        d = an * d + b
-        d = 1.0 / (d if abs(d) > tiny else tiny)
-        c = b + an / c
-        c = c if abs(c) > tiny else tiny
-        delta = d * c
-        h *= delta
-        if abs(delta - 1.0) < 1e-15:
-            break
-    return math.exp(s * math.log(x) - x - math.lgamma(s)) * h
-
-
-def chi2_survival(statistic: float, df: int) -> float:
-    """P(X >= statistic) for a chi-squared variable with `df` degrees of freedom: the series
-    below s + 1, the continued fraction above it (the series alone overflows to 1.0 for
-    large statistics, the fraction alone converges slowly for small ones)."""
-    if statistic <= 0:
-        return 1.0
-    s, x = df / 2.0, statistic / 2.0
-    if x > s + 1.0:
-        return max(0.0, min(1.0, _upper_gamma_fraction(s, x)))
-    term = total = 1.0 / s
-    n = 1
-    while term > total * 1e-16 and n < 10_000:
-        term *= x / (s + n)
-        total += term
-        n += 1
-    lower = math.exp(s * math.log(x) - x - math.lgamma(s)) * total
-    return max(0.0, min(1.0, 1.0 - lower))
-
-
-# --------------------------------------------------------------------------
-# A straight line through timings
 
 
 def linear_fit(x: Sequence[float], y: Sequence[float]) -> dict[str, Any]:

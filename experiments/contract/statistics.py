@@ -261,11 +261,6 @@ def kruskal_wallis(groups: Sequence[Sequence[float]], seed: int = 0) -> RankTest
     return RankTest((hits + 1) / (PERMUTATIONS + 1), 1 / (PERMUTATIONS + 1), "permutation")
 
 
-def kruskal_wallis_p(groups: Sequence[Sequence[float]]) -> float:
-    """The Kruskal–Wallis permutation p-value alone."""
-    return kruskal_wallis(groups).p_value
-
-
 # --------------------------------------------------------------------------
 # Many tests at once
 

@@ -13,9 +13,8 @@ The reference is the notes' regime in miniature: a few dozen steps of a tiny
 MLP on the CPU with one thread, `loss.item()` every step, so it slows down
 when the per-operation overheads that dominate these experiments slow down.
 Two more workloads are timed at the same moments, because a machine does not
-slow every kind of work alike: on this project's virtual machine a host-side
-slowdown that stretched the MLP steps 1.4–1.7× stretched microsecond-scale
-calls and two-thread work 1.9× (measured side by side). `tiny_ops` is a loop
+slow every kind of work alike: a busy host stretches microsecond-scale calls and
+work on two threads more than it stretches the MLP steps. `tiny_ops` is a loop
 of one-element additions: the dispatch cost that the microsecond timings (the
 C++ and NumPy steps, the crossover's small steps, every step of data
 parallelism's small model) are made of. `two_threads` is a small layer's
@@ -44,12 +43,10 @@ from experiments.contract.drift import MLP_STEPS, TINY_OPS, TWO_THREADS
 REFERENCE = MLP_STEPS
 STEPS = 40  # SGD steps per reading (about 15 ms on a laptop core)
 READINGS = 3  # readings per checkpoint; their median is the checkpoint's value
-# Between repeats, a checkpoint when this much time has passed. The host of this project's
-# virtual machine changes speed for spells of a few seconds: with checkpoints 10 s apart, two
-# A/A runs of step_overhead differed 1.35-1.6x through a spell that both of its checkpoints
-# missed. A checkpoint costs about 0.14 s (a warm-up round and 3 readings of the three
-# workloads), and comes only between repeats: a default run here took 82 checkpoints, 11.4 s
-# in all, against 50 and 8.9 s at 10 s apart (+0.4 % of its 628 s).
+# Between repeats, a checkpoint when this much time has passed. A virtual machine's host
+# changes speed for spells of a few seconds, which checkpoints further apart miss; a
+# checkpoint (a warm-up round and READINGS readings of the three workloads) costs about a
+# tenth of a second and comes only between repeats.
 CHECK_EVERY_S = 2.5
 TINY_OPS_CALLS = 1000  # one-element additions per reading of `tiny_ops` (a few ms)
 TWO_THREAD_STEPS = 20  # forward + backward of a 64-wide layer per reading of `two_threads`

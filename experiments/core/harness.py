@@ -1,7 +1,7 @@
 """How every experiment measures: seeds, threads, clocks, repeats, progress.
 
-The rules (DESIGN.md, "Measuring") live here once, so an experiment only says
-what to build and what to time:
+The measuring rules (README, "How it is built") live here once, so an experiment
+only says what to build and what to time:
 
 - a fresh model and optimizer for every repeat, built outside the clock;
 - the clock is `time.perf_counter`, bracketed by the device's synchronize;

@@ -102,10 +102,6 @@ def to_data_uri(figure: Figure) -> str:
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
-def svg_bytes(uri: str) -> bytes:
-    return base64.b64decode(uri.split(",", 1)[1])
-
-
 def loss_curves(
     series: Sequence[Series], reference: Sequence[tuple[float, float]], reference_label: str
 ) -> str:

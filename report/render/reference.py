@@ -1,8 +1,7 @@
 """The study notes' published numbers, quoted beside the user's own.
 
-These are citations, not results: each carries the note it comes from and the
-hardware the notes name, and the report always labels them as the notes'.
-Source: ../shared/SEEDS.md (originals in seeds/000 and seeds/001).
+These are citations, not results: each carries the note it comes from (000 or 001)
+and the hardware the notes name, and the report always labels them as the notes'.
 """
 
 from __future__ import annotations
