@@ -16,7 +16,7 @@ from experiments.core import runner
 from experiments.core.devices import CpuDevice, SimulatedDevice
 from experiments.core.harness import Progress
 from report import cli
-from report.outputs import fonts
+from report.outputs import fonts, markdown
 from report.render.load import load_run
 from report.render.page import render_html
 from report.words import i18n
@@ -117,6 +117,24 @@ def test_markdown_links_resolve_and_every_table_has_a_header(smoke_report: Path)
         tables = html.count("<table>")
         assert tables >= 10 and html.count("<thead>") == tables
         assert "## " in source and "\x00" not in source
+
+
+@pytest.mark.parametrize(
+    ("html", "strong"),
+    [
+        ("<p><strong>Status: </strong>incomplete</p>", "Status"),
+        ("<p><strong>状态：</strong>未完成</p>", "状态"),
+        ("<p>a <strong>SLOWER </strong> <em>x</em></p>", "SLOWER"),
+        ("<p>1 ms <strong>?</strong> CV 3 %</p>", "?"),
+        ("<p>和<strong>（4）激活值</strong>与批量</p>", "4）激活值"),
+        ("<p><strong>Figure 2.</strong> The caption</p>", "Figure 2"),
+    ],
+)
+def test_bold_labels_stay_bold_in_markdown(html: str, strong: str) -> None:
+    """A label's trailing space and punctuation go outside the closing ** ("**Status: **" and
+    "**状态：**未完成" do not close in Markdown)."""
+    text, _figures = markdown.from_html(html, "{section}-{number}.svg")
+    assert f"<strong>{strong}</strong>" in MarkdownIt("commonmark").render(text)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 
@@ -18,6 +19,30 @@ from report.outputs.escaping import markdown_code, markdown_text
 
 INLINE = {"strong": "**", "b": "**", "em": "*", "i": "*", "code": "`"}
 SKIPPED = {"style", "script", "head", "title"}
+
+
+def _edge(text: str, at_end: bool) -> int:
+    """How many characters at one end of an emphasised run are spaces or punctuation."""
+    count = 0
+    characters = reversed(text) if at_end else iter(text)
+    for character in characters:
+        if not (character.isspace() or unicodedata.category(character).startswith("P")):
+            break
+        count += 1
+    return count
+
+
+def emphasised(delimiter: str, content: str) -> str:
+    """`content` between delimiters, with its leading and trailing spaces and punctuation
+    outside them: Markdown opens "**" only before a non-space, and next to punctuation only
+    where a space or punctuation is on the other side, so "**Status: **ok", "**状态：**未完成"
+    and "和**（4）激活值**" would show their asterisks. A run of punctuation alone ("?")
+    stays as it is."""
+    lead, trail = _edge(content, False), _edge(content, True)
+    if lead + trail >= len(content):
+        return f"{delimiter}{content}{delimiter}" if content.strip() else content
+    core = content[lead : len(content) - trail]
+    return f"{content[:lead]}{delimiter}{core}{delimiter}{content[len(content) - trail :]}"
 
 
 @dataclass
@@ -48,6 +73,8 @@ class _Converter(HTMLParser):
         self.caption: list[str] | None = None
         self.image: tuple[str, str] | None = None
         self.code = 0  # inside <code>: text stays as it is
+        # where each open inline element's text starts: (the list it goes to, its index)
+        self.opened: list[tuple[list[str], int]] = []
         self.skipping: list[str] = []  # the open tags whose content is left out
 
     # -- text ---------------------------------------------------------------
@@ -97,7 +124,8 @@ class _Converter(HTMLParser):
         elif tag == "br":
             self._sink().append(" ")
         elif tag in INLINE:
-            self._sink().append(INLINE[tag])
+            sink = self._sink()
+            self.opened.append((sink, len(sink)))
             self.code += tag == "code"
         elif tag == "table":
             self._flush()
@@ -142,7 +170,14 @@ class _Converter(HTMLParser):
         elif tag == "ul":
             self.list_depth -= 1
         elif tag in INLINE:
-            self._sink().append(INLINE[tag])
+            sink, start = self.opened.pop() if self.opened else (self._sink(), len(self._sink()))
+            content = "".join(sink[start:])
+            delimiter = INLINE[tag]
+            sink[start:] = [
+                f"{delimiter}{content}{delimiter}"
+                if tag == "code"
+                else emphasised(delimiter, content)
+            ]
             self.code -= tag == "code"
         elif tag in ("td", "th") and self.table and self.table.cell is not None:
             text = "".join(self.table.cell).strip().replace("\n", " ")
