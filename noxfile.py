@@ -180,6 +180,17 @@ def diff(session: nox.Session) -> None:
     )
 
 
+@nox.session(venv_backend="none", name="class")
+def class_view(session: nox.Session) -> None:
+    """Many machines' runs in one page: nox -s class -- results/ [--mine RUN] [--lang zh].
+    Writes class.html, class.md, class.pdf and class.json into class/ (--out). Needs no torch."""
+    python = _report_python(session)
+    # exit 3: the page written without its PDF (the renderer said why): not a failure here
+    session.run(
+        python, "-m", "report", "class", *session.posargs, external=True, success_codes=[0, 3]
+    )
+
+
 @nox.session(venv_backend="none")
 def report(session: nox.Session) -> None:
     """Run the experiments, then render the report (HTML, Markdown, PDFs) into the run folder.

@@ -36,9 +36,11 @@ def domain_sources() -> dict[str, list[Path]]:
     domains: dict[str, list[Path]] = {}
     owned: set[Path] = set()
     for name in declaration.names():
+        sections = ROOT / "report" / "render" / "sections"
         files = [
             ROOT / "experiments" / "suite" / name / "__init__.py",
-            ROOT / "report" / "render" / "sections" / f"{name}.py",
+            sections / f"{name}.py",
+            *sorted(sections.glob(f"{name}_*.py")),  # a long section's parts
             ROOT / "templates" / "sections" / f"{name}.html.j2",
         ]
         domains[name] = [f for f in files if f.is_file()]

@@ -17,6 +17,7 @@ from report.cli.options import (
     add_language_option,
     suffix,
 )
+from report.cli.writing import add_pdf, say_no_pdf, say_written, write
 from report.outputs.escaping import terminal_text
 from report.words import i18n
 
@@ -76,8 +77,6 @@ def run_diff(args: argparse.Namespace, language: str) -> int:
     from report.diff.compare import DiffRefused, diff, load_inputs
     from report.diff.document import document
     from report.diff.views import html, markdown, terminal
-    from report.outputs.files import OutputError, write_all
-    from report.outputs.pdf import PdfUnavailable, html_to_pdf
 
     try:
         result = diff(
@@ -99,26 +98,15 @@ def run_diff(args: argparse.Namespace, language: str) -> int:
             f"diff{tail}.html": page,
             "diff.json": dumps(document(result)),  # numbers and identifiers: for every language
         }
-    no_pdf = None
-    if not args.no_pdf:
-        try:
-            files[f"diff{tail}.pdf"] = html_to_pdf(page, args.out)
-        except PdfUnavailable as missing:
-            no_pdf = str(missing)
-    try:
-        written = write_all(args.out, files)
-    except OutputError as error:
-        print(i18n._("error: nothing written: {reason}").format(reason=error), file=sys.stderr)
+    no_pdf = None if args.no_pdf else add_pdf(files, f"diff{tail}.pdf", page, args.out)
+    written = write(args.out, files)
+    if written is None:
         return EXIT_WRITE
-    print("\n" + "\n".join(i18n._("written: {path}").format(path=path) for path in written))
+    print()
+    say_written(args.out, written)
     if no_pdf:
-        html_path = next((p for p in written if p.suffix == ".html"), args.out)
-        print(
-            i18n._("{reason}. The comparison itself is complete: {html}").format(
-                reason=no_pdf, html=html_path
-            ),
-            file=sys.stderr,
-        )
+        message = i18n._("{reason}. The comparison itself is complete: {html}")
+        say_no_pdf(message, no_pdf, written, args.out)
     if args.fail_on_regression and result.regressions:
         print(
             i18n._("{count} significant slowdown(s) against the baseline").format(

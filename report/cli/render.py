@@ -22,9 +22,9 @@ from report.cli.options import (
     runner_command,
     suffix,
 )
+from report.cli.writing import say_no_pdf, say_written, write
 from report.outputs import markdown
 from report.outputs.escaping import terminal_text
-from report.outputs.files import OutputError, write_all
 from report.outputs.pdf import PdfUnavailable, html_to_pdf
 from report.render.load import RunResults, load_run
 from report.render.page import ordered, render_html
@@ -112,21 +112,10 @@ def run_render(args: argparse.Namespace, language: str) -> int:
     out = args.out or run_dir
     began = time.perf_counter()
     files, no_pdf = report_files(run, language, not args.no_pdf, _progress)
-    try:
-        written = write_all(out, files)
-    except OutputError as error:
-        print(i18n._("error: nothing written: {reason}").format(reason=error), file=sys.stderr)
+    written = write(out, files)
+    if written is None:
         return EXIT_WRITE
-    for path in written:
-        if path.parent == out:
-            print(i18n._("written: {path}").format(path=path))
-    figures = [p for p in written if p.parent != out]
-    if figures:
-        print(
-            i18n._("written: {count} figures in {folder}").format(
-                count=len(figures), folder=figures[0].parent
-            )
-        )
+    say_written(out, written)
     if not run.complete:
         print(
             i18n._(
@@ -144,13 +133,8 @@ def run_render(args: argparse.Namespace, language: str) -> int:
         file=sys.stderr,
     )
     if no_pdf:
-        html = next((p for p in written if p.suffix == ".html"), out)
-        print(
-            i18n._("{reason}. The report itself is complete: {html}").format(
-                reason=no_pdf, html=html
-            ),
-            file=sys.stderr,
-        )
+        message = i18n._("{reason}. The report itself is complete: {html}")
+        say_no_pdf(message, no_pdf, written, out)
         return EXIT_NO_PDF
     return EXIT_OK
 

@@ -261,9 +261,9 @@ def pair_drift(baseline: RunInput, other: RunInput, same_machine: bool) -> Drift
     )
 
 
-def _fingerprint(run: RunInput) -> str:
-    """The run's measurements, whatever its folder is called: equal for a copy."""
-    content = {name: document.get("data") for name, document in run.experiments.items()}
+def fingerprint(experiments: dict[str, dict[str, Any]]) -> str:
+    """A run's measurements, whatever its folder is called: equal for a copy."""
+    content = {name: document.get("data") for name, document in experiments.items()}
     return hashlib.sha256(dumps(content).encode()).hexdigest()
 
 
@@ -308,12 +308,12 @@ def diff(
             + "); --force compares anyway"
         )
     base = runs[baseline]
-    base_print = _fingerprint(base)
+    base_print = fingerprint(base.experiments)
     pending: list[tuple[int, str, Metric, list[float], list[float]]] = []
     for index, run in enumerate(runs):
         if index == baseline:
             continue
-        if _fingerprint(run) == base_print:
+        if fingerprint(run.experiments) == base_print:
             result.copies.append(index)
         same = not machine_differences([base, run])["identity"]
         result.drift[index] = pair_drift(base, run, same)

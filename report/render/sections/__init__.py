@@ -6,10 +6,16 @@ validated result document into the plain values its template places (numbers
 stay numbers: the template's filters format them, words come from the
 vocabulary and the language catalogue).
 
-A section module may also say what the diff shows of its experiment besides the
-timings (`side_by_side(runs) -> SideBySide | None`: every run's loss curve in one
-plot, a table of bytes run by run): the diff asks every section for it and names no
-experiment itself.
+A section module may also say what the comparisons show of its experiment, so that
+they name no experiment themselves:
+
+- `side_by_side(runs) -> SideBySide | None`: for the diff, beyond the timings (every
+  run's loss curve in one plot, a table of bytes run by run);
+- `headlines(document, environment) -> list[Headline]`: for the class view, the few
+  figures of one machine that go in its row and are ranked across machines;
+- `across_machines(machines) -> list[SideBySide]` and `class_sentences(machines) ->
+  list[str]`: for the class view, the plots and sentences that answer the notes'
+  questions across many machines.
 """
 
 from __future__ import annotations
@@ -60,6 +66,38 @@ class SideBySide:
 
 # (run label, that run's `ok` document of the experiment), for every run that has one
 Runs = Sequence[tuple[str, dict[str, Any]]]
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One figure of one machine that the class view shows in the machine's row and ranks.
+
+    A figure backed by a declared timing `metric` (its key in the experiment's metrics) is
+    the median of that metric's raw values, which the class view computes itself (pooled
+    over a machine's runs, if asked) and tests against the class median with the diff's
+    tests; any other figure carries its `value`. `better` orders the ranking ("lower",
+    "higher"; "" for a fact that is not ranked); `unit` says how it reads ("duration",
+    "ratio", "bytes", "count", "flops", "percent")."""
+
+    key: str
+    label: str
+    unit: str
+    better: str = "lower"
+    value: float | None = None
+    metric: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Machine:
+    """What a section sees of one machine in the class view: its name on the page, its `ok`
+    document of the section's experiment (from the run used), its environment, and whether
+    it is the reader's own (`--mine`)."""
+
+    label: str
+    document: dict[str, Any]
+    environment: dict[str, Any]
+    mine: bool = False
 
 
 def template(name: str) -> str:
@@ -120,6 +158,16 @@ def caveats(summary: dict[str, Any] | None, conditions: dict[str, Any]) -> str:
     return aside(_("; ").join(notes)) if notes else ""
 
 
+def first_gpu(devices: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The first device entry that is not the CPU (a stand-in included: its figures carry
+    the note "simulated")."""
+    return next((d for d in devices if d["device"] != "cpu"), None)
+
+
+def device_note(entry: dict[str, Any]) -> str:
+    return _("simulated") if entry["simulated"] else ""
+
+
 def gpu_measured(devices: list[dict[str, Any]]) -> bool:
     """Whether a real GPU (not the CPU, not a stand-in) is among these measured devices."""
     return any(d["device"] != "cpu" and not d["simulated"] for d in devices)
@@ -159,6 +207,29 @@ def side_by_side(runs: Sequence[tuple[str, dict[str, dict[str, Any]]]]) -> list[
         if (extra := make(own)) is not None:
             shown.append(extra)
     return shown
+
+
+def headlines(name: str, document: dict[str, Any], environment: dict[str, Any]) -> list[Headline]:
+    """An experiment's headline figures for one machine (none where its section gives none
+    or the experiment did not finish)."""
+    module = _modules().get(name)
+    make = getattr(module, "headlines", None)
+    if make is None or document["status"] != "ok":
+        return []
+    found: list[Headline] = make(document, environment)
+    return found
+
+
+def across_machines(name: str, machines: Sequence[Machine]) -> tuple[list[SideBySide], list[str]]:
+    """An experiment's plots and sentences across the machines of a class view."""
+    module = _modules().get(name)
+    plots = getattr(module, "across_machines", None)
+    sentences = getattr(module, "class_sentences", None)
+    # one machine alone is its own report's subject, not a comparison
+    return (
+        plots(machines) if plots and len(machines) > 1 else [],
+        sentences(machines) if sentences and machines else [],
+    )
 
 
 def section_terms() -> dict[str, tuple[str, str]]:

@@ -6,7 +6,14 @@ from typing import Any
 
 from report.render import plots
 from report.render.load import RunResults
-from report.render.sections import Section, device_label, section, unfinished
+from report.render.sections import (
+    Headline,
+    Section,
+    device_label,
+    device_note,
+    section,
+    unfinished,
+)
 from report.words.formatting import approx, byte_size, number, percent
 from report.words.i18n import _
 
@@ -120,3 +127,25 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         )
     )
     return section(document, context, findings)
+
+
+def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Headline]:
+    """The largest batch that fits, on the CPU (predicted against a share of the RAM,
+    confirmed by one step) and on the first other device (searched)."""
+    found = []
+    entries = document["data"]["per_device"]
+    for kind, entry in (("cpu", entries[0]), ("gpu", entries[1] if len(entries) > 1 else None)):
+        if entry is None:
+            continue
+        limit = entry["limit"]
+        largest = (
+            limit["largest_batch"] or limit["confirmed_batch"] or limit["predicted_largest_batch"]
+        )
+        if largest is None:
+            continue
+        label = _("largest batch, CPU") if kind == "cpu" else _("largest batch, GPU")
+        note = device_note(entry) or (_("at the ceiling tried") if limit["reached_ceiling"] else "")
+        found.append(
+            Headline(f"largest_batch/{kind}", label, "count", "higher", largest, note=note)
+        )
+    return found

@@ -16,6 +16,16 @@ from report.render.sections import (
     section,
     unfinished,
 )
+
+# The class view's figures, plots and sentences live in their own module (this one is long);
+# the class view finds them here, as every experiment's.
+from report.render.sections.cpu_vs_gpu_class import (
+    across_machines as across_machines,
+)
+from report.render.sections.cpu_vs_gpu_class import (
+    class_sentences as class_sentences,
+)
+from report.render.sections.cpu_vs_gpu_class import headlines as headlines
 from report.words.formatting import duration, gflops, number, ratio
 from report.words.i18n import _
 

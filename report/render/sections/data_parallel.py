@@ -16,7 +16,7 @@ from typing import Any
 from experiments.contract.declaration import N_
 from report.render import plots
 from report.render.load import RunResults
-from report.render.sections import Section, device_label, section, unfinished
+from report.render.sections import Headline, Section, device_label, section, unfinished
 from report.words import vocabulary
 from report.words.formatting import byte_size, percent, ratio
 from report.words.i18n import _
@@ -182,13 +182,18 @@ def _sweep(entry: dict[str, Any]) -> dict[str, Any] | None:
     }
 
 
+def _workload_rows(workload: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every run of a workload with its speed-up over one process and its efficiency."""
+    base_run = next(r for r in workload["runs"] if r["method"] == "single")
+    base_median = base_run["summary"]["median"]
+    base = base_run["global_batch"] / base_median if base_median else None
+    return [_row(run, workload, base) for run in workload["runs"]]
+
+
 def _device(entry: dict[str, Any], tolerance: float) -> dict[str, Any]:
     workloads = []
     for workload in entry["workloads"]:
-        base_run = next(r for r in workload["runs"] if r["method"] == "single")
-        base_median = base_run["summary"]["median"]
-        base = base_run["global_batch"] / base_median if base_median else None
-        rows = [_row(run, workload, base) for run in workload["runs"]]
+        rows = _workload_rows(workload)
         checked = [r["difference"] for r in rows if r["difference"] is not None]
         workloads.append(
             {
@@ -335,3 +340,31 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
         "comparisons": [c for d in real for c in _comparisons(d)],
     }
     return section(document, context, _findings(devices, tolerance))
+
+
+def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Headline]:
+    """Parallel efficiency of DDP on the notes' MNIST model, strong scaling, at the most
+    processes this machine ran (speed-up ÷ processes; 100 % = no loss), on a measured device
+    (a stand-in's timings are CPU timings and are not shown)."""
+    for entry in document["data"]["per_device"]:
+        if entry["simulated"] or entry["unsupported"] or not entry["workloads"]:
+            continue
+        rows = [
+            r
+            for r in _workload_rows(entry["workloads"][0])
+            if r["method"] == "ddp" and r["scaling"] == "strong" and r["efficiency"]
+        ]
+        if not rows:
+            return []
+        widest = max(rows, key=lambda r: r["processes"])
+        return [
+            Headline(
+                "efficiency",
+                _("DDP efficiency, strong scaling"),
+                "percent",
+                "higher",
+                widest["efficiency"],
+                note=_("{processes} processes").format(processes=widest["processes"]),
+            )
+        ]
+    return []

@@ -6,7 +6,15 @@ from typing import Any
 
 from report.render import plots, reference
 from report.render.load import RunResults
-from report.render.sections import Section, device_label, gpu_measured, section, unfinished
+from report.render.sections import (
+    Headline,
+    Section,
+    device_label,
+    device_note,
+    gpu_measured,
+    section,
+    unfinished,
+)
 from report.words.formatting import duration, number
 from report.words.i18n import _
 
@@ -134,3 +142,27 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
                 ).format(device=view["label"], low=duration(low, 2), high=duration(high, 2))
             )
     return section(document, context, findings)
+
+
+def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Headline]:
+    """What one loss.item() costs inside the loop, as fitted, on each device (one figure a
+    device kind: the CPU, then the first other device)."""
+    found = []
+    entries = document["data"]["per_device"]
+    for kind, entry in (("cpu", entries[0]), ("gpu", entries[1] if len(entries) > 1 else None)):
+        if entry is None or not entry["fit"]:
+            continue
+        label = _("one .item(), CPU") if kind == "cpu" else _("one .item(), GPU")
+        low, high = entry["fit"]["slope_ci95"]
+        resolved = low > 0 or high < 0
+        notes = [device_note(entry), "" if resolved else _("within noise: its interval holds 0")]
+        found.append(
+            Headline(
+                f"item/{kind}",
+                label,
+                "duration",
+                value=entry["fit"]["slope"],
+                note=_("; ").join(n for n in notes if n),
+            )
+        )
+    return found

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from experiments.contract.declaration import N_
-from report.render import plots
+from report.render import machine_plots, plots
 from report.render.load import RunResults
-from report.render.sections import Runs, Section, SideBySide, device_label, section, unfinished
+from report.render.sections import (
+    Headline,
+    Machine,
+    Runs,
+    Section,
+    SideBySide,
+    device_label,
+    section,
+    unfinished,
+)
 from report.words.formatting import byte_size, number, percent
 from report.words.i18n import _
 
@@ -153,3 +163,72 @@ def side_by_side(runs: Runs) -> SideBySide | None:
             "(another torch version, another autocast dtype)."
         ),
     )
+
+
+def _notes_step(entries: list[dict[str, Any]]) -> dict[str, Any]:
+    """The notes' own case: the MNIST MLP with plain SGD in float32 (else the first entry)."""
+    wanted = ("mnist_mlp", "sgd", "float32")
+    return next(
+        (e for e in entries if (e["model"], e["optimizer"], e["precision"]) == wanted), entries[0]
+    )
+
+
+def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Headline]:
+    """Bytes of the notes' MNIST training step as measured, and how many of all the measured
+    steps their shapes predicted to the byte (a fact, not ranked)."""
+    entries = document["data"]["per_device"][0]["entries"]
+    step = _notes_step(entries)
+    return [
+        Headline(
+            "notes_step_bytes",
+            _("bytes of one MNIST step (SGD, float32)"),
+            "bytes",
+            better="",
+            value=sum(step["measured"].values()),
+            note=_("as predicted") if step["match"] else _("not as predicted"),
+        ),
+        Headline(
+            "predicted_share",
+            _("steps predicted to the byte"),
+            "percent",
+            better="",
+            value=sum(1 for e in entries if e["match"]) / len(entries),
+        ),
+    ]
+
+
+def across_machines(machines: Sequence[Machine]) -> list[SideBySide]:
+    """Every measured training step of every machine: predicted bytes against measured."""
+    points = [
+        machine_plots.Point(
+            m.label,
+            sum(e["predicted"].values()),
+            sum(e["measured"].values()),
+            e["precision"],
+            m.mine,
+        )
+        for m in machines
+        for e in m.document["data"]["per_device"][0]["entries"]
+    ]
+    if not points:
+        return []
+    return [
+        SideBySide(
+            name="memory_breakdown",
+            title=_("Memory predicted and measured, every machine"),
+            figure=machine_plots.scatter(
+                points,
+                _("predicted from shapes and dtypes (log scale)"),
+                _("measured in a real training step (log scale)"),
+                x_unit="bytes",
+                y_unit="bytes",
+                diagonal=True,
+            ),
+            alt=_("predicted against measured bytes of every training step"),
+            caption=_(
+                "One point per model, optimizer, batch and precision of every machine. On the "
+                "dashed line the prediction from shapes and dtypes is exact; memory depends on "
+                "shapes, not on the machine, so every machine's points fall in the same places."
+            ),
+        )
+    ]

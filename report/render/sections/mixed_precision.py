@@ -6,7 +6,14 @@ from typing import Any
 
 from experiments.contract.declaration import N_
 from report.render.load import RunResults
-from report.render.sections import Section, device_label, section, unfinished
+from report.render.sections import (
+    Headline,
+    Section,
+    device_label,
+    device_note,
+    section,
+    unfinished,
+)
 from report.words import vocabulary
 from report.words.formatting import listing, noise_digits, points, ratio
 from report.words.i18n import _
@@ -174,3 +181,44 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
                 )
             )
     return section(document, context, findings)
+
+
+def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Headline]:
+    """The best speed-up a low precision gave over FP32 on each device kind, and whether that
+    mode kept the test accuracy (within NEGLIGIBLE_ACCURACY)."""
+    found = []
+    entries = document["data"]["per_device"]
+    for kind, entry in (("cpu", entries[0]), ("gpu", entries[1] if len(entries) > 1 else None)):
+        if entry is None:
+            continue
+        rows = [
+            r
+            for workload in entry["workloads"]
+            for r in _rows(workload)
+            if r["mode"] != "fp32" and not r["unsupported"] and r["speedup"]
+        ]
+        if not rows:
+            continue
+        best = max(rows, key=lambda r: r["speedup"])
+        change = best["accuracy_change"]
+        kept = (
+            _("accuracy kept")
+            if change is not None and abs(change) <= NEGLIGIBLE_ACCURACY
+            else _("accuracy not kept")
+            if change is not None
+            else ""
+        )
+        note = _("; ").join(
+            t
+            for t in (f"{best['mode'].upper()}, {best['workload']}", kept, device_note(entry))
+            if t
+        )
+        label = (
+            _("best low-precision speed-up, CPU")
+            if kind == "cpu"
+            else _("best low-precision speed-up, GPU")
+        )
+        found.append(
+            Headline(f"best_speedup/{kind}", label, "ratio", "higher", best["speedup"], note=note)
+        )
+    return found

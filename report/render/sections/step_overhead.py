@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from experiments.contract.declaration import N_
 from report.render import factor_plots as plots_factors
-from report.render import plots
+from report.render import machine_plots, plots
 from report.render.load import RunResults
 from report.render.sections import (
+    Headline,
+    Machine,
     Section,
+    SideBySide,
     caveats,
     device_label,
     gpu_measured,
@@ -185,3 +189,85 @@ def build(document: dict[str, Any], run: RunResults) -> Section:
             )
         )
     return section(document, context, findings)
+
+
+def _fastest(entry: dict[str, Any]) -> dict[str, Any] | None:
+    """The fastest way that computes the same thing as the notes' step (checked)."""
+    measured = [v for v in entry["variants"] if v["step_s"] and v["equivalent"]]
+    return min(measured, key=lambda v: v["summary"]["median"]) if measured else None
+
+
+def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Headline]:
+    """The notes' step on the CPU, the fastest equivalent way and its speed-up, and the
+    CPU's measured arithmetic rate."""
+    cpu = document["data"]["per_device"][0]
+    notes = next(v for v in cpu["variants"] if v["variant"] == "notes")
+    found = [
+        Headline("notes/cpu", _("the notes' step, CPU"), "duration", metric="variant/notes/cpu")
+    ]
+    fastest = _fastest(cpu)
+    if fastest is not None and notes["summary"]["median"]:
+        found.append(
+            Headline(
+                "fastest/cpu",
+                _("fastest equivalent step, CPU"),
+                "duration",
+                metric=f"variant/{fastest['variant']}/cpu",
+                note=fastest["variant"],
+            )
+        )
+        found.append(
+            Headline(
+                "speedup/cpu",
+                _("its speed-up over the notes' step"),
+                "ratio",
+                better="higher",
+                value=notes["summary"]["median"] / fastest["summary"]["median"],
+            )
+        )
+    found.append(
+        Headline(
+            "peak/cpu",
+            _("measured matrix-multiply rate, CPU"),
+            "flops",
+            better="higher",
+            value=cpu["peak_flops"],
+        )
+    )
+    return found
+
+
+def across_machines(machines: Sequence[Machine]) -> list[SideBySide]:
+    """The notes' step time against the machine's measured arithmetic rate."""
+    points = []
+    for m in machines:
+        cpu = m.document["data"]["per_device"][0]
+        notes = next(v for v in cpu["variants"] if v["variant"] == "notes")
+        if notes["summary"]["median"]:
+            points.append(
+                machine_plots.Point(
+                    m.label, cpu["peak_flops"], notes["summary"]["median"], "CPU", m.mine
+                )
+            )
+    if not points:
+        return []
+    return [
+        SideBySide(
+            name="step_overhead",
+            title=_("Step time against arithmetic rate"),
+            figure=machine_plots.scatter(
+                points,
+                _("measured float32 matrix-multiply rate of the CPU (log scale)"),
+                _("the notes' training step on the CPU (log scale)"),
+                x_unit="flops",
+                y_unit="duration",
+            ),
+            alt=_("the notes' step time against each machine's arithmetic rate"),
+            caption=_(
+                "If the notes' step were arithmetic, machines that multiply faster would step "
+                "faster and the points would fall along a line down to the right. They do not: "
+                "the step is a few thousand floating-point operations wrapped in microseconds "
+                "of Python, dispatch and bookkeeping per operation."
+            ),
+        )
+    ]
