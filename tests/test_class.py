@@ -9,6 +9,7 @@ import re
 import shutil
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from markdown_it import MarkdownIt
@@ -52,6 +53,9 @@ def shared_drive(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(_only("laptop-zhang"), broken)
     text = (broken / "step_overhead.json").read_text(encoding="utf-8")
     (broken / "step_overhead.json").write_text(text[: len(text) // 2], encoding="utf-8")
+    manifest = json.loads((broken / "run.json").read_text(encoding="utf-8"))
+    manifest["run_id"] = broken.name  # another run of that laptop, not a copy
+    (broken / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
     foreign = drive / "somebody-elses-tool" / "run1"
     foreign.mkdir(parents=True)
     (foreign / "run.json").write_text('{"name": "a training run", "epochs": 3}', encoding="utf-8")
@@ -108,7 +112,12 @@ class _Run:
     """Enough of a RunResults for naming and grouping."""
 
     def __init__(self, label: str, started: str, environment: dict[str, Any], profile: str):
-        self.manifest = {"label": label, "started_utc": started, "profile": profile}
+        self.manifest = {
+            "label": label,
+            "run_id": started,
+            "started_utc": started,
+            "profile": profile,
+        }
         self.environment = environment
         self.directory = Path(f"/drive/{label}/{started}")
         self.experiments: dict[str, Any] = {}
@@ -311,3 +320,109 @@ def test_the_pdf_is_written(tmp_path: Path) -> None:
     out = tmp_path / "pdf"
     assert cli.main(["class", str(FIXTURES), "--out", str(out), "--lang", "zh"]) == 0
     assert (out / "class.zh.pdf").read_bytes().startswith(b"%PDF-")
+
+
+def test_what_a_hostile_drive_holds_is_named_or_merged(tmp_path: Path) -> None:
+    """Links to folders followed, a run.json that is a folder or a dangling link named, an
+    unknown profile refused (it would name files), a damaged copy of a run still one run,
+    a real label that looks like a second machine's name never shared."""
+    drive = tmp_path / "drive"
+    shutil.copytree(_only("laptop-li"), drive / "laptop-li" / "run")
+    elsewhere = tmp_path / "elsewhere"
+    shutil.copytree(_only("laptop-wang"), elsewhere / "run")
+    (drive / "linked").symlink_to(elsewhere, target_is_directory=True)
+    (drive / "loop").mkdir()
+    (drive / "loop" / "back").symlink_to(drive, target_is_directory=True)
+    (drive / "folder-run" / "run.json").mkdir(parents=True)
+    (drive / "dangling").mkdir()
+    (drive / "dangling" / "run.json").symlink_to(tmp_path / "nothing")
+    profiled = drive / "profiled"
+    shutil.copytree(_only("张三的笔记本"), profiled)
+    manifest = json.loads((profiled / "run.json").read_text(encoding="utf-8"))
+    manifest["profile"] = "../../escape"
+    (profiled / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
+    damaged = drive / "usb" / "copy"
+    shutil.copytree(_only("laptop-li"), damaged)
+    (damaged / "memory_breakdown.json").write_text("{", encoding="utf-8")
+    renamed = drive / "renamed"
+    shutil.copytree(_only("lab-pc-3"), renamed)
+    manifest = json.loads((renamed / "run.json").read_text(encoding="utf-8"))
+    manifest["label"] = "laptop-li (2)"
+    (renamed / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
+    collected = collect([drive])
+    left_out = {p.path.relative_to(drive).as_posix(): p.reason for p in collected.problems}
+    assert {"folder-run/run.json", "dangling/run.json", "profiled/run.json"} <= left_out.keys()
+    assert "is not a profile of this tool" in left_out["profiled/run.json"]
+    labels = sorted(r.manifest["label"] for r in collected.runs)
+    assert labels == ["laptop-li", "laptop-li (2)", "laptop-wang"]  # the link followed once
+    (copy,) = collected.copies
+    assert copy.path.parent.name == "usb" or copy.of.parent.name == "usb"
+    names = group.machine_names(collected.runs)
+    assert len(set(names.values())) == len(names) == 3
+
+
+@pytest.mark.slow
+def test_an_anonymous_page_names_no_folder_and_old_outputs_go(tmp_path: Path) -> None:
+    drive = tmp_path / "results"
+    shutil.copytree(_only("laptop-li"), drive / "laptop-li" / "run")
+    shutil.copytree(_runs("lab-pc-1")[0], drive / "lab-pc-1" / "run")
+    shutil.copytree(_only("laptop-li"), drive / "laptop-li-backup" / "run")
+    broken = drive / "lab-pc-1" / "run" / "step_overhead.json"
+    broken.unlink()
+    broken.symlink_to(broken)  # a link to itself: "Too many levels of symbolic links: '/…'"
+    out = tmp_path / "out"
+    args = ["class", str(drive), str(tmp_path / "secret-folder"), "--out", str(out)]
+    (out / "figures").mkdir(parents=True)
+    (out / "figures" / "old-plot.svg").write_text("<svg/>", encoding="utf-8")
+    (out / "class.pdf").write_bytes(b"%PDF- an earlier page")
+    assert cli.main([*args, "--no-pdf", "--anonymize", "--lang", "en"]) == 0
+    assert not (out / "class.pdf").exists() and not (out / "figures" / "old-plot.svg").exists()
+    everything = "".join(p.read_text(encoding="utf-8") for p in out.glob("class*"))
+    for secret in ("laptop-li", "lab-pc-1", "secret-folder", str(tmp_path)):
+        assert secret not in everything, secret
+    assert "step_overhead.json" in everything  # what was left out is still said
+
+
+def _relabelled(source: Path, target: Path, label: str) -> None:
+    shutil.copytree(source, target)
+    manifest = json.loads((target / "run.json").read_text(encoding="utf-8"))
+    manifest["label"] = label
+    (target / "run.json").write_text(json.dumps(manifest), encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_labels_and_paths_from_a_stranger_cannot_break_the_page(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A label with TeX dollars or control characters, a run.json whose kind is a list, an
+    anonymous Chinese page: the page is written, its figures are well-formed SVG, and
+    class.json names machines the same in every language."""
+    drive = tmp_path / "drive"
+    _relabelled(_only("laptop-li"), drive / "a" / "run", "$\\frac{$ x\x1b[31m")
+    _relabelled(_only("laptop-zhang"), drive / "b" / "run", "   ")
+    _relabelled(_only("laptop-wang"), drive / "c" / "run", "wang")
+    odd = drive / "d" / "run"
+    _relabelled(_only("张三的笔记本"), odd, "odd")
+    text = (odd / "run.json").read_text(encoding="utf-8")
+    (odd / "run.json").write_text(text.replace('"kind": "run"', '"kind": ["run"]'), "utf-8")
+    out = tmp_path / "out"
+    assert cli.main(["class", str(drive), "--out", str(out), "--no-pdf", "--lang", "zh"]) == 0
+    assert "d/run/run.json：field 'kind'" in capsys.readouterr().err.replace("\\", "/")
+    for svg in (out / "figures").glob("*.svg"):
+        ElementTree.parse(svg)  # well-formed: no raw control character in a label
+    html = (out / "class.zh.html").read_text(encoding="utf-8")
+    assert "\x1b" not in html and "\\x1b" in html and "unlabelled" in html
+    assert (
+        cli.main(
+            ["class", str(drive), "--out", str(out), "--anonymize", "--lang", "zh", "--no-pdf"]
+        )
+        == 0
+    )
+    document = json.loads((out / "class.json").read_text(encoding="utf-8"))
+    names = {m["name"] for c in document["cohorts"] for m in c["machines"]}
+    assert names == {"Machine A", "Machine B", "Machine C"}
+    assert "机器 A" in (out / "class.zh.html").read_text(encoding="utf-8")
+    assert cli.main(["class", "/dev/null", "--out", str(tmp_path / "x")]) == 2
+    with pytest.raises(SystemExit) as stopped:  # argparse's own exit for a bad argument
+        cli.main(["class", "", "--out", str(tmp_path / "x")])
+    assert stopped.value.code == 2 and "an empty path" in capsys.readouterr().err

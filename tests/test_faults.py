@@ -650,3 +650,26 @@ def test_markdown_text_shows_every_character_as_typed(text: str) -> None:
         .render("| a |\n|---|\n| " + markdown_text(text) + " |\n\n" + markdown_text(text))
     )
     assert shown.count(f">{html.escape(text, quote=False)}<") == 2, shown
+
+
+def test_a_rename_refused_half_way_puts_every_earlier_file_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A set of outputs is replaced whole or not at all, even when the filesystem refuses a
+    rename after others succeeded (a file made immutable, chattr +i)."""
+    from report.outputs import files as output_files
+
+    assert output_files.write_all(tmp_path, {"a.html": "old a", "b.md": "old b"})
+    real = os.replace
+
+    def refuse_b(source: Any, target: Any) -> None:
+        if Path(target).name == "b.md" and ".tmp" in Path(source).name:
+            raise PermissionError(1, "Operation not permitted")
+        real(source, target)
+
+    monkeypatch.setattr(os, "replace", refuse_b)
+    with pytest.raises(output_files.OutputError, match=r"b\.md: Operation not permitted"):
+        output_files.write_all(tmp_path, {"a.html": "new a", "b.md": "new b"})
+    assert (tmp_path / "a.html").read_text(encoding="utf-8") == "old a"
+    assert (tmp_path / "b.md").read_text(encoding="utf-8") == "old b"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.html", "b.md"]

@@ -67,6 +67,18 @@ def test_run_without_torch_says_how_to_get_it(
     assert "'.[run]'" in err and err.count("\n") == 1
 
 
+def test_run_help_without_torch_says_where_the_options_are(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
+    )
+    assert run_command.main_run("run", ["--help"], "gpu-study", len) == 0
+    err = capsys.readouterr().err
+    assert "--profile" in err and "--workers" in err and err.count("\n") == 1
+
+
 @pytest.mark.slow
 def test_report_runs_the_runner_then_renders_its_run(tmp_path: Path) -> None:
     results = tmp_path / "results"

@@ -60,6 +60,17 @@ def _error(tmp_path: Path, content: str | None, kind: str | None = None) -> str:
     return message
 
 
+@pytest.mark.parametrize(
+    ("number", "shown"),
+    [("1e999", "1e999"), ("-1e999", "-1e999"), ("9" * 400, "9" * 20), ("9" * 5000, "9" * 20)],
+)
+def test_a_number_no_float_can_hold_is_refused(tmp_path: Path, number: str, shown: str) -> None:
+    """JSON's reader turns 1e999 into infinity and 400 digits into an int no float holds:
+    either would crash a summary later; the reader refuses them, naming the number."""
+    message = _error(tmp_path, '{"schema_version": 4, "kind": "run", "x": ' + number + "}")
+    assert f"{shown}" in message and "is not a number a result may hold" in message
+
+
 def test_errors_name_the_file_and_the_field(tmp_path: Path) -> None:
     assert _error(tmp_path, None).endswith("file not found")
     assert "not valid JSON (line 1, column 2" in _error(tmp_path, "{oops")

@@ -76,6 +76,13 @@ HISTORY: tuple[tuple[int, str], ...] = (
         "checkpoint's `others` holds their readings, taken at the same moments as "
         "`times_s`. Version 3 files have the first workload only; nothing else changed.",
     ),
+    (
+        4,
+        "Optional addition within version 4: an experiment's `processes` holds its timings "
+        "measured again in fresh worker processes after the run (one entry a worker: the "
+        "round, when it ended, the values by metric key, and the error where it failed); "
+        "files without it were measured in one process.",
+    ),
 )
 
 RUN_FILE = "run.json"
@@ -195,7 +202,7 @@ def validate(document: Any, path: Path, expected_kind: str | None = None) -> JSO
             f"version {version} is newer than this tool reads ({SCHEMA_VERSION}); update the tool",
         )
     kind = document.get("kind")
-    if kind not in KIND_SPECS:
+    if not isinstance(kind, str) or kind not in KIND_SPECS:
         raise ResultFormatError(path, "kind", f"expected one of {sorted(KIND_SPECS)}, got {kind!r}")
     if expected_kind is not None and kind != expected_kind:
         raise ResultFormatError(path, "kind", f"expected {expected_kind!r}, got {kind!r}")
@@ -288,7 +295,9 @@ def read_document(path: Path, expected_kind: str | None = None) -> JSONDict:
     except (OSError, UnicodeDecodeError) as error:
         raise ResultFormatError(path, "", f"cannot read: {error}") from None
     try:
-        document = json.loads(text, parse_constant=_refuse_constant)
+        document = json.loads(
+            text, parse_constant=_refuse_constant, parse_float=_finite, parse_int=_bounded
+        )
     except json.JSONDecodeError as error:
         raise ResultFormatError(
             path, "", f"not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
@@ -310,3 +319,33 @@ class _NonFinite(ValueError):
 
 def _refuse_constant(name: str) -> Any:
     raise _NonFinite(name)
+
+
+# No measurement is this large or this close to zero; sums and ratios of such numbers
+# overflow to infinity or divide to NaN in the summaries and comparisons made from them.
+LARGEST_FLOAT = 1e200
+SMALLEST_FLOAT = 1e-200
+
+
+def _finite(text: str) -> float:
+    """A JSON number as a float: 1e999 reads as infinity, which no result may hold; numbers
+    beyond LARGEST_FLOAT or nearer zero than SMALLEST_FLOAT are refused too."""
+    value = float(text)
+    if not math.isfinite(value) or not (
+        value == 0 or SMALLEST_FLOAT <= abs(value) <= LARGEST_FLOAT
+    ):
+        raise _NonFinite(text)
+    return value
+
+
+# Larger integers do not fit a float, and every number here is read as one somewhere.
+LARGEST_INTEGER = 2**63
+
+
+def _bounded(text: str) -> int:
+    if len(text.lstrip("-")) > 19:  # int() itself refuses past 4300 digits, with a ValueError
+        raise _NonFinite(f"{text[:20]}… ({len(text)} digits)")
+    value = int(text)
+    if abs(value) > LARGEST_INTEGER:
+        raise _NonFinite(f"{text[:20]}… ({len(text)} digits)")
+    return value

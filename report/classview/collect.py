@@ -11,10 +11,12 @@ one in the folder the runner named, results/<label>/<run id>, is kept).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from experiments.contract import declaration
 from experiments.contract.format import RUN_FILE, SCHEMA_VERSION, ResultFormatError
 from report.render.load import RunResults, load_run
 
@@ -45,6 +47,23 @@ class Collected:
     searched: int = 0  # run folders found (before leaving out or merging copies)
 
 
+def _search(root: Path) -> list[Path]:
+    """Folders under `root` that hold an entry named run.json (a file, or anything else the
+    reader will then name as unreadable), following links to folders, each folder once."""
+    found = []
+    seen: set[str] = set()
+    for folder, folders, files in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:  # a link back up the tree: walked already
+            folders[:] = []
+            continue
+        seen.add(real)
+        folders.sort()
+        if RUN_FILE in files or RUN_FILE in folders:
+            found.append(Path(folder))
+    return sorted(found)
+
+
 def run_folders(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     """Every run folder under the paths, each once, in a stable order."""
     found: list[Path] = []
@@ -52,12 +71,12 @@ def run_folders(paths: Sequence[Path]) -> tuple[list[Path], list[Problem]]:
     for path in paths:
         if not path.exists():
             problems.append(Problem(path, "no such file or folder"))
-        elif path.is_file():
+        elif not path.is_dir():
             problems.append(Problem(path, "not a folder: give run folders or folders of them"))
-        elif (path / RUN_FILE).is_file():
+        elif os.path.lexists(path / RUN_FILE):
             found.append(path)
         else:
-            found += sorted(p.parent for p in path.rglob(RUN_FILE) if p.is_file())
+            found += _search(path)
     unique: dict[Path, Path] = {}
     for folder in found:
         unique.setdefault(folder.resolve(), folder)
@@ -107,21 +126,30 @@ def collect(paths: Sequence[Path], progress: Callable[[int, int], None] | None =
             collected.problems.append(Problem(error.path, error.detail))
             continue
         collected.problems += [Problem(e.path, e.detail) for e in run.unreadable]
-        if not run.experiments:
-            collected.problems.append(Problem(folder / RUN_FILE, "no experiment could be read"))
+        if run.manifest["profile"] not in declaration.PROFILE_NAMES:
+            reason = f"field 'profile': {run.manifest['profile']!r} is not a profile of this tool"
+            collected.problems.append(Problem(folder / RUN_FILE, reason))
             continue
+        if not run.experiments:
+            finished = any(e["file"] for e in run.manifest["experiments"].values())
+            reason = "no experiment could be read" if finished else "no experiment finished"
+            collected.problems.append(Problem(folder / RUN_FILE, reason))
+            continue
+        # the same run: the same measurements, or the same label and run id (a copy of which
+        # one file was damaged would otherwise count twice)
+        identity = (run.manifest["label"], run.manifest["run_id"])
         measured = _fingerprint(run)
-        kept = seen.get(measured)
+        kept = seen.get(measured) or seen.get(repr(identity))
         if kept is not None:
             if _at_home(run) and not _at_home(kept):  # the original came second
                 collected.runs[collected.runs.index(kept)] = run
                 collected.upgraded.pop(kept.directory, None)
                 _note_version(collected, run)
-                seen[measured] = run
+                seen[measured] = seen[repr(identity)] = run
                 run, kept = kept, run
             collected.copies.append(Copy(run.directory, kept.directory))
             continue
-        seen[measured] = run
+        seen[measured] = seen[repr(identity)] = run
         _note_version(collected, run)
         collected.runs.append(run)
     if progress is not None:

@@ -7,17 +7,20 @@ by their keys, machines by the names the page gives them, anonymous ones include
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
+from report.classview import group
 from report.classview.group import Machine
 from report.classview.rank import ClassResult, Figure
 
 CLASS_SCHEMA_VERSION = 1
 
 
-def _path(path: Path, anonymous: bool) -> str:
-    return path.name if anonymous else path.as_posix()
+def _path(path: Path, folders: dict[Path, str] | None) -> str:
+    """A path as the JSON gives it: whole, or on an anonymous page as the page names it."""
+    return path.as_posix() if folders is None else group.anonymous_path(path, folders)
 
 
 def _figure(figure: Figure) -> dict[str, Any]:
@@ -61,8 +64,43 @@ def _machine(machine: Machine) -> dict[str, Any]:
     }
 
 
-def document(result: ClassResult, anonymous: bool = False) -> dict[str, Any]:
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    """`value` with every machine name (alone, or before "/" in a path) given its other name."""
+    if isinstance(value, dict):
+        return {key: _renamed(item, names) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_renamed(item, names) for item in value]
+    if isinstance(value, str):
+        head, slash, tail = value.partition("/")
+        if head in names:
+            return names[head] + slash + tail
+    return value
+
+
+def _finite(value: Any) -> Any:
+    """JSON holds no NaN or infinity: a figure computed from extreme values is null."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_finite(item) for item in value]
+    return value
+
+
+def document(
+    result: ClassResult, anonymous: bool = False, names: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The class view's numbers; `names` renames machines (an anonymous page's "机器 A" is
+    "Machine A" here: the file is the same in every language)."""
+    found: dict[str, Any] = _finite(_renamed(_document(result, anonymous), names or {}))
+    return found
+
+
+def _document(result: ClassResult, anonymous: bool) -> dict[str, Any]:
     collected = result.collected
+    folders = group.run_folders_named([c.cohort for c in result.cohorts]) if anonymous else None
+    reason = group.anonymous_reason if anonymous else str
     return {
         "schema_version": CLASS_SCHEMA_VERSION,
         "kind": "class",
@@ -74,14 +112,15 @@ def document(result: ClassResult, anonymous: bool = False) -> dict[str, Any]:
             "found": collected.searched,
             "used": len(collected.runs),
             "left_out": [
-                {"path": _path(p.path, anonymous), "reason": p.reason} for p in collected.problems
+                {"path": _path(p.path, folders), "reason": reason(p.reason)}
+                for p in collected.problems
             ],
             "copies": [
-                {"path": _path(c.path, anonymous), "of": _path(c.of, anonymous)}
+                {"path": _path(c.path, folders), "of": _path(c.of, folders)}
                 for c in collected.copies
             ],
             "upgraded": [
-                {"path": _path(path, anonymous), "version": version}
+                {"path": _path(path, folders), "version": version}
                 for path, version in collected.upgraded.items()
             ],
         },

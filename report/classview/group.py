@@ -15,11 +15,15 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from experiments.contract import declaration
+from experiments.contract.format import ENVIRONMENT_FILE, RUN_FILE
+from report.outputs.escaping import terminal_text
 from report.render.load import RunResults
 
 # The profiles in the order a page shows them: the notes' settings first.
@@ -98,24 +102,42 @@ def machine_names(
         key = (run.manifest["label"], *hardware(run.environment))
         keys.setdefault(key, started(run))
     names: dict[tuple[Any, ...], str] = {}
-    if anonymous is not None:
-        ordered = sorted(keys, key=lambda k: (str(k[0]), repr(k[1:])))
+    if anonymous is not None:  # letters in the order the machines first ran, not by label
+        ordered = sorted(keys, key=lambda k: keys[k])
         return {key: anonymous.format(letter=_letters(i)) for i, key in enumerate(ordered)}
-    count: dict[str, int] = {}
+    used: set[str] = set()
     for key in sorted(keys, key=lambda k: keys[k]):
-        label = str(key[0])
-        count[label] = count.get(label, 0) + 1
-        names[key] = label if count[label] == 1 else f"{label} ({count[label]})"
+        # a label is text from a file: control characters shown as escapes, none left empty
+        label = terminal_text(str(key[0])).strip() or "unlabelled"
+        name, number = label, 1
+        while name in used:  # "label (2)", unless a real label is already called that
+            number += 1
+            name = f"{label} ({number})"
+        used.add(name)
+        names[key] = name
     return names
 
 
 def cohorts(
-    runs: Sequence[RunResults], names: dict[tuple[Any, ...], str], mine: Path | None = None
+    runs: Sequence[RunResults],
+    names: dict[tuple[Any, ...], str],
+    mine: Path | None = None,
+    mine_id: tuple[str, str] | None = None,
 ) -> list[Cohort]:
-    """The runs by profile, then by machine (machines in name order)."""
+    """The runs by profile, then by machine (machines in name order); `mine` (a run folder)
+    or `mine_id` (its label and run id, for a copy that was counted as the original) marks
+    the reader's own machine."""
     mine_key = None
-    if mine is not None:
-        own = next((r for r in runs if r.directory.resolve() == mine.resolve()), None)
+    if mine is not None or mine_id is not None:
+        own = next(
+            (
+                r
+                for r in runs
+                if (mine is not None and r.directory.resolve() == mine.resolve())
+                or (r.manifest["label"], r.manifest["run_id"]) == mine_id
+            ),
+            None,
+        )
         if own is not None:
             mine_key = (own.manifest["label"], *hardware(own.environment))
     by_profile: dict[str, dict[tuple[Any, ...], Machine]] = {}
@@ -170,3 +192,32 @@ def settings_groups(cohort: Cohort, experiment: str) -> list[SettingsGroup]:
                 if group.config.get(key) != main.get(key)
             ]
     return found
+
+
+# --------------------------------------------------------------------------
+# An anonymous page (--anonymize) names files without the folders around them: folder names
+# are labels, and paths hold user names.
+
+_QUOTED_PATH = re.compile(r"""(['"])((?:[A-Za-z]:)?[\\/][^'"]*)\1""")
+
+
+def run_folders_named(cohorts: Sequence[Cohort]) -> dict[Path, str]:
+    """Every run folder of the page, by the name of its machine."""
+    return {run.directory: m.label for c in cohorts for m in c.machines for run in m.runs}
+
+
+def anonymous_path(path: Path, folders: dict[Path, str]) -> str:
+    """A file as an anonymous page names it: its machine and its name where it belongs to a
+    run of the page, its name where that is a result file's, else nothing ("")."""
+    for folder, machine in folders.items():
+        if path == folder:
+            return machine
+        if path.parent == folder:
+            return f"{machine}/{path.name}"
+    known = {RUN_FILE, ENVIRONMENT_FILE, *(f"{n}.json" for n in declaration.names())}
+    return path.name if path.name in known else ""
+
+
+def anonymous_reason(reason: str) -> str:
+    """A reader's reason with every quoted path cut to its last part."""
+    return _QUOTED_PATH.sub(lambda m: m.group(1) + Path(m.group(2)).name + m.group(1), reason)

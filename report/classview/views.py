@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+from report.classview import group
 from report.classview.group import Machine
 from report.classview.rank import ClassResult, ExperimentView, Figure, GroupView, Ranking
 from report.diff.stats import CANNOT_TELL, FASTER, SLOWER, WITHIN_DRIFT, WITHIN_NOISE
@@ -18,6 +19,7 @@ from report.render.environment import FONT_MARKER, embed_fonts, environment
 from report.render.sections import title
 from report.words import i18n, vocabulary
 from report.words.formatting import (
+    aside,
     byte_size,
     duration,
     gflops,
@@ -90,10 +92,26 @@ def _table(group: GroupView) -> dict[str, Any]:
     return {"header": [r.label for r in rankings], "rows": rows}
 
 
+def _who(figure: Figure) -> str:
+    """A machine as a sentence names it: a stand-in device's figure says so."""
+    label = figure.machine.label
+    return label + aside(_("simulated")) if figure.headline.simulated else label
+
+
 def _ranking_sentence(ranking: Ranking) -> str | None:
     known = [f for f in ranking.figures if f.value is not None]
     if not known:
         return None
+    if len(known) == 1:
+        only = known[0]
+        return _("{figure}: {value} on {machine}, the only machine that measured it.").format(
+            figure=ranking.label, value=shown(only.value, ranking.unit), machine=_who(only)
+        )
+    if all(f.headline.uncertain for f in known):
+        return _(
+            "{figure}: on no machine distinguishable from zero (each value's own interval "
+            "holds 0), so this ranking means nothing."
+        ).format(figure=ranking.label)
     values = {shown(f.value, ranking.unit) for f in known}
     if len(values) == 1 and len(known) > 1:
         return _("{figure}: the same on every machine ({value}).").format(
@@ -105,20 +123,16 @@ def _ranking_sentence(ranking: Ranking) -> str | None:
         return _("{figure}: from {low} ({low_machine}) to {high} ({high_machine}).").format(
             figure=ranking.label,
             low=shown(low.value, ranking.unit),
-            low_machine=low.machine.label,
+            low_machine=_who(low),
             high=shown(high.value, ranking.unit),
-            high_machine=high.machine.label,
+            high_machine=_who(high),
         )
     best, worst = known[0], known[-1]
-    if len(known) == 1:
-        return _("{figure}: {value} on {machine}, the only machine that measured it.").format(
-            figure=ranking.label, value=shown(best.value, ranking.unit), machine=best.machine.label
-        )
     words = {
         "figure": ranking.label,
-        "best_machine": best.machine.label,
+        "best_machine": _who(best),
         "best": shown(best.value, ranking.unit, best.cv),
-        "worst_machine": worst.machine.label,
+        "worst_machine": _who(worst),
         "worst": shown(worst.value, ranking.unit, worst.cv),
     }
     if not (best.value and worst.value and best.value > 0 and worst.value > 0):
@@ -145,8 +159,9 @@ def _tested_sentence(ranking: Ranking) -> str | None:
         f.machine.label for f in ranking.figures if f.comparison and f.comparison.verdict == FASTER
     ]
     sentence = _(
-        "Against the class median ({machine}, {value}): {slower} slower and {faster} faster "
-        "beyond noise and drift, {same} within them, {cannot} that the data cannot decide."
+        "Against the machine at the class median ({machine}, {value}): {slower} slower and "
+        "{faster} faster beyond noise and drift, {same} within them, {cannot} that the data "
+        "cannot decide."
     ).format(
         machine=median.machine.label,
         value=shown(median.value, ranking.unit, median.cv),
@@ -230,6 +245,9 @@ def _notes(machine: Machine) -> str:
     documents = [d for run in machine.runs for d in run.experiments.values()]
     if any(d["conditions"].get("planted_slowdown") for d in documents):
         notes.append(_("planted slowdown (a test of this tool)"))
+    if any(device.startswith("sim:") for d in documents for device in d["devices"]):
+        # the tests' stand-in (experiments.core.devices.SimulatedDevice): never a real GPU
+        notes.append(_("a stand-in GPU of the tests (simulated), not a real one"))
     if any(d["conditions"].get("busy_machine") for d in documents):
         notes.append(_("other programs busy while it measured"))
     return _("; ").join(notes)
@@ -250,32 +268,47 @@ def _machine_row(machine: Machine) -> dict[str, Any]:
     }
 
 
-def _where(path: Path, roots: list[Path], anonymous: bool) -> str:
-    """A file as the page names it: relative to the folder searched (only its name when the
-    page is anonymous: folder names are labels)."""
-    if anonymous:
-        return path.name
+def _where(path: Path, roots: list[Path]) -> str:
+    """A file as the page names it: relative to the folder searched where it is under one."""
     for root in roots:
-        try:
-            return os.path.relpath(path, root) if path.is_relative_to(root) else str(path)
-        except ValueError:
-            continue
+        if path.resolve().is_relative_to(root):
+            return os.path.relpath(path.resolve(), root)
     return str(path)
+
+
+def _read_lines(result: ClassResult, roots: list[Path], anonymous: bool) -> list[str]:
+    collected = result.collected
+    if not anonymous:
+        lines = [
+            _("{path}: {reason}").format(path=_where(p.path, roots), reason=p.reason)
+            for p in collected.problems
+        ]
+        return lines + [
+            _("{path} holds the same measurements as {other}: counted once").format(
+                path=_where(c.path, roots), other=_where(c.of, roots)
+            )
+            for c in collected.copies
+        ]
+    folders = group.run_folders_named([c.cohort for c in result.cohorts])
+    lines = []
+    for problem in collected.problems:
+        where = group.anonymous_path(problem.path, folders) or _("a path given")
+        reason = group.anonymous_reason(problem.reason)
+        lines.append(_("{path}: {reason}").format(path=where, reason=reason))
+    return lines + [
+        _("a copy of a run of {machine}: counted once").format(
+            machine=folders.get(c.of, _("a machine"))
+        )
+        for c in collected.copies
+    ]
 
 
 def context(result: ClassResult, roots: list[Path], anonymous: bool) -> dict[str, Any]:
     collected = result.collected
     machines = {m.key for c in result.cohorts for m in c.cohort.machines}
-    read = [
-        _("{path}: {reason}").format(path=_where(p.path, roots, anonymous), reason=p.reason)
-        for p in collected.problems
-    ]
-    copies = [
-        _("{path} holds the same measurements as {other}: counted once").format(
-            path=_where(c.path, roots, anonymous), other=_where(c.of, roots, anonymous)
-        )
-        for c in collected.copies
-    ]
+    lines = _read_lines(result, roots, anonymous)
+    count = len(collected.problems)
+    read, copies = lines[:count], lines[count:]
     return {
         "title": _("The class: {count} machines").format(count=len(machines)),
         "html_lang": i18n.HTML_LANG[i18n.language()],
@@ -313,8 +346,14 @@ def context(result: ClassResult, roots: list[Path], anonymous: bool) -> dict[str
             "false slower or faster among them is at most α = {alpha} (Holm's correction)."
         ).format(tested=result.tested, alpha=f"{result.alpha:g}"),
         "verdicts": [
-            (_(VERDICT_MARK[SLOWER]), _("slower than the class median beyond noise and drift")),
-            (_(VERDICT_MARK[FASTER]), _("faster than the class median beyond noise and drift")),
+            (
+                _(VERDICT_MARK[SLOWER]),
+                _("slower than the machine at the class median, beyond noise and drift"),
+            ),
+            (
+                _(VERDICT_MARK[FASTER]),
+                _("faster than the machine at the class median, beyond noise and drift"),
+            ),
             (_(VERDICT_MARK[WITHIN_NOISE]), _("no difference the values can show")),
             (_(VERDICT_MARK[WITHIN_DRIFT]), _(REASONS["drift"])),
             (_(VERDICT_MARK[CANNOT_TELL]), _("the values cannot decide (too few, or too spread)")),

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from experiments.contract.format import RUN_FILE, dumps
+from experiments.contract.format import RUN_FILE, ResultFormatError, dumps, read_document
 from report.cli.options import (
     EXIT_NO_PDF,
     EXIT_OK,
@@ -17,9 +17,16 @@ from report.cli.options import (
     add_language_option,
     suffix,
 )
-from report.cli.writing import add_pdf, say_no_pdf, say_written, write
+from report.cli.writing import add_pdf, remove_stale, say_no_pdf, say_written, write
 from report.outputs.escaping import terminal_text
 from report.words import i18n
+
+
+def _given_path(text: str) -> Path:
+    """A path as given: an empty one (an unset shell variable) is not the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty path (an unset variable?)")
+    return Path(text)
 
 
 def add_class_parser(commands: Any) -> None:
@@ -33,10 +40,11 @@ def add_class_parser(commands: Any) -> None:
         "machines. Runs of another profile or other settings are ranked apart; a machine run "
         "several times is one machine; older formats are upgraded; unreadable files are left "
         "out with one line each; a copy of a run is counted once. Writes class.html, class.md "
-        "(with figures/), class.pdf and class.json into --out.",
+        "(with figures/), class.pdf and class.json into --out (a language other than English "
+        "adds its code: class.zh.html).",
     )
     page.add_argument(
-        "paths", nargs="+", type=Path, help="run folders, or folders to search for them"
+        "paths", nargs="+", type=_given_path, help="run folders, or folders to search for them"
     )
     page.add_argument(
         "--out",
@@ -90,6 +98,28 @@ def _progress(done: int, total: int) -> None:
         )
 
 
+def _earlier_outputs(out: Path, tail: str) -> list[Path]:
+    """The files an earlier class page of this language may have left in --out."""
+    figures = [
+        path
+        for path in (out / "figures").glob("*.svg")
+        if path.name.endswith(f"{tail}.svg")
+        and (tail or not any(path.name.endswith(f".{code}.svg") for code in i18n.LANGUAGES))
+    ]
+    return [out / f"class{tail}.pdf", *figures]
+
+
+def _identity(run_dir: Path | None) -> tuple[str, str] | None:
+    """A run folder's label and run id, as its run.json says (None where it cannot)."""
+    if run_dir is None:
+        return None
+    try:
+        manifest = read_document(run_dir / RUN_FILE, "run")
+    except ResultFormatError:
+        return None
+    return manifest["label"], manifest["run_id"]
+
+
 def run_class(args: argparse.Namespace, language: str) -> int:
     from report.classview import document, group, rank, views
     from report.classview.collect import collect
@@ -125,7 +155,10 @@ def run_class(args: argparse.Namespace, language: str) -> int:
     with i18n.using(language):  # the console's language may differ (report.cli.main)
         anonymous = i18n._("Machine {letter}") if args.anonymize else None
         names = group.machine_names(collected.runs, anonymous)
-        cohorts = group.cohorts(collected.runs, names, args.mine)
+        # class.json is one file for every language: anonymous names in English there
+        english = group.machine_names(collected.runs, "Machine {letter}")
+        json_names = {names[key]: english[key] for key in names} if args.anonymize else None
+        cohorts = group.cohorts(collected.runs, names, args.mine, _identity(args.mine))
         result = rank.build(
             collected, cohorts, pooled=args.pool, alpha=args.alpha, min_ratio=args.min_ratio
         )
@@ -134,13 +167,14 @@ def run_class(args: argparse.Namespace, language: str) -> int:
     files: dict[str, bytes | str] = {
         f"class{tail}.html": page,
         f"class{tail}.md": text,
-        "class.json": dumps(document.document(result, args.anonymize)),
+        "class.json": dumps(document.document(result, args.anonymize, json_names)),
         **{f"figures/{name}": svg for name, svg in figures.items()},
     }
     no_pdf = None if args.no_pdf else add_pdf(files, f"class{tail}.pdf", page, args.out)
     written = write(args.out, files)
     if written is None:
         return EXIT_WRITE
+    remove_stale(args.out, written, _earlier_outputs(args.out, tail))
     say_written(args.out, written)
     if no_pdf:
         message = i18n._("{reason}. The class page itself is complete: {html}")

@@ -79,13 +79,22 @@ def rendered_folder(runner_args: Sequence[str]) -> list[str]:
 def run_experiments(args: Sequence[str], invoked_as: str) -> int:
     """`python -m experiments ARGS` in a child process with this Python; its exit status."""
     if importlib.util.find_spec("torch") is None:
+        asked_for_help = any(item in ("-h", "--help") for item in args)
         print(
-            "error: running the experiments needs torch, which this Python lacks: install the "
-            "tool with its 'run' extra (pip install '.[run]', pipx run --spec '.[run]' "
-            "gpu-study …, uvx --from '.[run]' gpu-study …), or use nox -s report",
+            (
+                "the runner's options (--profile, --only, --set, --seed, --label, --results, "
+                "--resume, --workers, --list, --quiet) are listed by its own --help, which "
+                "needs torch: "
+                if asked_for_help
+                else "error: running the experiments needs torch, which this Python lacks: "
+            )
+            + "install the tool with its 'run' extra (pip install '.[run]', pipx run --spec "
+            "'.[run]' gpu-study …), which takes torch from PyPI as it is (on Linux a CUDA "
+            "build of several GB); or from a checkout use nox -s report, which picks the "
+            "build that fits this machine",
             file=sys.stderr,
         )
-        return EXIT_USAGE
+        return EXIT_OK if asked_for_help else EXIT_USAGE
     env = dict(os.environ)
     env.setdefault("STUDY_INVOKED_AS", invoked_as)
     env[RUNNER_PROG_ENV] = runner_command()

@@ -52,3 +52,13 @@ def say_no_pdf(message: str, reason: str, written: list[Path], out: Path) -> Non
     """Why there is no PDF, and where the complete HTML is (`message` has {reason}, {html})."""
     html = next((p for p in written if p.suffix == ".html"), out)
     print(message.format(reason=reason, html=html), file=sys.stderr)
+
+
+def remove_stale(out: Path, written: list[Path], candidates: list[Path]) -> None:
+    """Earlier outputs of the same page that this one did not write (the PDF of a run with
+    --no-pdf, a figure of a plot this page no longer has): removed, so that the folder holds
+    one page's files, not two pages' mixed."""
+    kept = {path.resolve() for path in written}
+    for path in candidates:
+        if path.is_file() and path.resolve() not in kept:
+            path.unlink(missing_ok=True)

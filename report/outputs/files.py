@@ -48,7 +48,8 @@ def write_all(folder: Path, files: Mapping[str, bytes | str]) -> list[Path]:
         for relative, content in files.items():
             target = folder / relative
             _check_target(target)
-            data = content.encode("utf-8") if isinstance(content, str) else content
+            # a path from a folder named in another encoding holds lone surrogates: shown as "?"
+            data = content.encode("utf-8", "replace") if isinstance(content, str) else content
             try:
                 target.parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
@@ -57,14 +58,40 @@ def write_all(folder: Path, files: Mapping[str, bytes | str]) -> list[Path]:
                 staged.append((stage(target, data), target))
             except OSError as error:
                 raise OutputError(target, _reason(error)) from None
-        for staged_file, target in staged:
-            try:
-                os.replace(staged_file, target)
-            except OSError as error:
-                raise OutputError(target, _reason(error)) from None
+        _swap_in(staged)
     except BaseException:
         for staged_file, _target in staged:
             with contextlib.suppress(OSError):
                 staged_file.unlink(missing_ok=True)
         raise
     return [target for _staged_file, target in staged]
+
+
+def _swap_in(staged: list[tuple[Path, Path]]) -> None:
+    """Rename every staged file into place; an earlier file is first moved aside, so that a
+    rename refused half way (a file made immutable, a folder gone read-only) can put every
+    earlier file back as it was: the set is replaced whole or not at all."""
+    done: list[tuple[Path, Path | None]] = []  # (target, its earlier file moved aside)
+    try:
+        for staged_file, target in staged:
+            aside = None
+            try:
+                if target.exists():
+                    aside = target.with_name(f".{target.name}.{os.getpid()}.old")
+                    os.replace(target, aside)
+                done.append((target, aside))
+                os.replace(staged_file, target)
+            except OSError as error:
+                raise OutputError(target, _reason(error)) from None
+    except BaseException:
+        for target, aside in reversed(done):
+            with contextlib.suppress(OSError):
+                if aside is not None:
+                    os.replace(aside, target)
+                else:
+                    target.unlink(missing_ok=True)
+        raise
+    for _target, aside in done:
+        if aside is not None:
+            with contextlib.suppress(OSError):
+                aside.unlink()

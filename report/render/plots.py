@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import io
+import warnings
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ RC: dict[str, Any] = {
     "lines.linewidth": 1.6,
     "figure.dpi": 100,
     "path.simplify": True,
+    # a "$" in a label (a machine's, a device's) is a dollar sign, not mathematics
+    "text.parse_math": False,
 }
 
 # Distinguishable in greyscale: darkness, dash pattern and marker all differ.
@@ -97,7 +100,9 @@ def to_data_uri(figure: Figure) -> str:
     for text in figure.findobj(Text):
         text.set_text(fonts.drawable(text.get_text()))
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
+    with warnings.catch_warnings():  # a glyph no font has is drawn as "?" (fonts.drawable)
+        warnings.simplefilter("ignore", UserWarning)
+        figure.savefig(buffer, format="svg", metadata={"Date": None}, bbox_inches="tight")
     plt.close(figure)
     return "data:image/svg+xml;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 

@@ -86,6 +86,9 @@ class Headline:
     value: float | None = None
     metric: str | None = None
     note: str = ""
+    # the figure's own interval holds zero: no machine's value differs from nothing
+    uncertain: bool = False
+    simulated: bool = False  # measured on a stand-in device (tests): never a real GPU
 
 
 @dataclass(frozen=True)

@@ -138,14 +138,26 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
         if entry is None:
             continue
         limit = entry["limit"]
-        largest = (
-            limit["largest_batch"] or limit["confirmed_batch"] or limit["predicted_largest_batch"]
-        )
+        # a GPU's is searched; a CPU's predicted against a share of its RAM (the fit of
+        # memory against batch size), one step of a smaller batch confirming the fit
+        largest = limit["largest_batch"] or limit["predicted_largest_batch"]
         if largest is None:
             continue
         label = _("largest batch, CPU") if kind == "cpu" else _("largest batch, GPU")
-        note = device_note(entry) or (_("at the ceiling tried") if limit["reached_ceiling"] else "")
+        notes = [
+            device_note(entry),
+            _("predicted") if limit["largest_batch"] is None else "",
+            _("at the ceiling tried") if limit["reached_ceiling"] else "",
+        ]
         found.append(
-            Headline(f"largest_batch/{kind}", label, "count", "higher", largest, note=note)
+            Headline(
+                f"largest_batch/{kind}",
+                label,
+                "count",
+                "higher",
+                largest,
+                note=_("; ").join(n for n in notes if n),
+                simulated=entry["simulated"],
+            )
         )
     return found

@@ -31,6 +31,7 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
             "duration",
             metric=f"iris/{gpu['device']}",
             note=note,
+            simulated=gpu["simulated"],
         )
     )
     found.append(
@@ -40,6 +41,7 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
             "ratio",
             value=gpu["summary"]["median"] / cpu["summary"]["median"],
             note=note,
+            simulated=gpu["simulated"],
         )
     )
     sweep = first_gpu(crossover["per_device"])
@@ -53,6 +55,7 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
                 note=note
                 if sweep["crossover_size"]
                 else _("never up to N = {size}").format(size=sweep["points"][-1]["size"]),
+                simulated=sweep["simulated"],
             )
         )
     return found
@@ -86,6 +89,11 @@ def across_machines(machines: Sequence[Machine]) -> list[SideBySide]:
         per_epoch["GPU"].append(gpu["summary"]["median"] / iris["epochs"] if gpu else None)
     if not any(per_epoch["GPU"]):
         del per_epoch["GPU"]
+    elif all(
+        (g := first_gpu(m.document["data"]["iris"]["per_device"])) is None or g["simulated"]
+        for m in ranked
+    ):
+        per_epoch[_("GPU (simulated)")] = per_epoch.pop("GPU")
     shown.append(
         SideBySide(
             name="cpu_vs_gpu",
@@ -155,8 +163,8 @@ def class_sentences(machines: Sequence[Machine]) -> list[str]:
     if not sizes:
         return [
             _(
-                "No machine of this class measured a GPU, so where a GPU overtakes the CPU is "
-                "not known here."
+                "No machine of this class measured a real GPU (a simulated one does not count), "
+                "so from which N a GPU is faster than the CPU is not known here."
             )
         ]
     winning = sorted(size for _m, size, _largest in sizes if size)

@@ -155,7 +155,10 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
         label = _("one .item(), CPU") if kind == "cpu" else _("one .item(), GPU")
         low, high = entry["fit"]["slope_ci95"]
         resolved = low > 0 or high < 0
-        notes = [device_note(entry), "" if resolved else _("within noise: its interval holds 0")]
+        notes = [
+            device_note(entry),
+            "" if resolved else _("within noise: its 95 % interval holds 0"),
+        ]
         found.append(
             Headline(
                 f"item/{kind}",
@@ -163,6 +166,8 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
                 "duration",
                 value=entry["fit"]["slope"],
                 note=_("; ").join(n for n in notes if n),
+                uncertain=not resolved,
+                simulated=entry["simulated"],
             )
         )
     return found

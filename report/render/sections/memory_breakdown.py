@@ -189,7 +189,7 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
         ),
         Headline(
             "predicted_share",
-            _("steps predicted to the byte"),
+            _("share of steps predicted to the byte"),
             "percent",
             better="",
             value=sum(1 for e in entries if e["match"]) / len(entries),

@@ -204,13 +204,20 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
         kept = (
             _("accuracy kept")
             if change is not None and abs(change) <= NEGLIGIBLE_ACCURACY
-            else _("accuracy not kept")
+            else _("accuracy changed")
             if change is not None
             else ""
         )
         note = _("; ").join(
             t
-            for t in (f"{best['mode'].upper()}, {best['workload']}", kept, device_note(entry))
+            for t in (
+                _("{mode} on {workload}").format(
+                    mode=best["mode"].upper(), workload=best["workload"]
+                ),
+                kept,
+                _("slower than FP32") if best["speedup"] < 1 else "",
+                device_note(entry),
+            )
             if t
         )
         label = (
@@ -219,6 +226,14 @@ def headlines(document: dict[str, Any], environment: dict[str, Any]) -> list[Hea
             else _("best low-precision speed-up, GPU")
         )
         found.append(
-            Headline(f"best_speedup/{kind}", label, "ratio", "higher", best["speedup"], note=note)
+            Headline(
+                f"best_speedup/{kind}",
+                label,
+                "ratio",
+                "higher",
+                best["speedup"],
+                note=note,
+                simulated=entry["simulated"],
+            )
         )
     return found
