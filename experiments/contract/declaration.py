@@ -61,6 +61,10 @@ class Declaration:
     data_spec: Spec  # the shape of the result's `data` when its status is ok
     metrics: Callable[[dict[str, Any]], list[Metric]]  # timings a diff compares
     measure: str  # module whose run(config, devices, ctx) measures (imports torch)
+    # The shorter configuration that a fresh worker process measures once more after the run
+    # (experiments.core.replicas), so that the diff sees each timing from several processes;
+    # None: measured in the run's own process only
+    replica: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
         missing = [p for p in PROFILE_NAMES if p not in self.profiles]

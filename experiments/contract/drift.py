@@ -25,6 +25,7 @@ the one-thread timings.
 
 from __future__ import annotations
 
+import math
 import statistics
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -106,6 +107,28 @@ def between(first: Sequence[float], second: Sequence[float]) -> float | None:
     if not first or not second:
         return None
     return max(max(second) / min(first), max(first) / min(second))
+
+
+def level_shift(first: Sequence[float], second: Sequence[float]) -> float | None:
+    """How far the machine's typical speed moved from one run to the other: the ratio of the
+    geometric means of the two runs' checkpoints, as 1 or more (1.0: not at all). Unlike
+    `between`, a moment's excursion counts only by its share of the run: the diff's rule for
+    timings with values from several processes sees moments through those processes, and is
+    guarded only against the whole run's level moving."""
+    if not first or not second:
+        return None
+    ratio = math.exp(
+        statistics.fmean(math.log(v) for v in second) - statistics.fmean(math.log(v) for v in first)
+    )
+    return max(ratio, 1 / ratio)
+
+
+def widest_level_shift(first: Series, second: Series) -> float | None:
+    """The largest `level_shift` over the workloads both runs timed."""
+    found = [
+        s for name in first.keys() & second.keys() if (s := level_shift(first[name], second[name]))
+    ]
+    return max(found, default=None)
 
 
 # Files from before `every_s` was recorded took a checkpoint about every 10 s.

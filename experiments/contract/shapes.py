@@ -122,6 +122,9 @@ RUN_SPEC: Spec = {
     # why an incomplete run stopped (an optional addition within version 2)
     "reason?": OPT_STR,
     "experiments": {"*": {"status": str, "reason": OPT_STR, "file": OPT_STR}},
+    # fresh worker processes that measure the timings again after the run (an optional
+    # addition within version 4; absent: none)
+    "workers?": int,
 }
 
 # The live readings of a GPU (NVML), at the start and the end of a run.
@@ -261,6 +264,9 @@ EXPERIMENT_SPEC: Spec = {
         "measured?": {"torch_threads": int, "torch_interop_threads": int},
     },
     "data": (dict, None),
+    # the same timings measured again in fresh worker processes after the run, one entry a
+    # worker (experiments.core.replicas): its values by metric key; `error` where it failed
+    "processes?": [{"round": int, "at_s": NUMBER, "values": {"*": [POSITIVE]}, "error?": str}],
 }
 
 

@@ -30,6 +30,8 @@ from experiments.core.harness import Hooks, Progress, error_reason
 from experiments.core.lock import RunFolderBusy, owning
 from experiments.core.measuring import Interrupted
 from experiments.core.runner import (
+    MAX_WORKERS,
+    WORKERS,
     RunStopped,
     UsageError,
     execute,
@@ -104,6 +106,14 @@ def make_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="list the experiments and their settings per profile, then exit",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        help="after the run, measure the timings again in N fresh processes, one after the "
+        "other, so that comparisons see how much each timing moves between processes "
+        f"(default: {', '.join(f'{p} {n}' for p, n in WORKERS.items())}; 0: none)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress lines")
     return parser
 
@@ -136,6 +146,7 @@ def _check_resume_flags(args: argparse.Namespace) -> None:
             ("--set", args.set),
             ("--seed", args.seed),
             ("--label", args.label),
+            ("--workers", args.workers is not None),
         )
         if value
     ]
@@ -163,6 +174,8 @@ def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()
                     f"(known: {', '.join(declaration.names())})"
                 )
         slowdown = planted_slowdown(os.environ)
+        if args.workers is not None and not 0 <= args.workers <= MAX_WORKERS:
+            raise UsageError(f"--workers {args.workers}: must be 0 to {MAX_WORKERS}")
         if args.resume:
             _check_resume_flags(args)
             run_dir, manifest, environment, configs = prepare_resume(args.resume)
@@ -175,6 +188,7 @@ def main(argv: Sequence[str] | None = None, extra_devices: Sequence[Device] = ()
                 seed=args.seed,
                 label=args.label,
                 command=["python", "-m", "experiments", *cli_args],
+                workers=args.workers,
             )
     except (UsageError, ResultFormatError) as error:
         print(f"error: {error}", file=sys.stderr)

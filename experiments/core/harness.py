@@ -348,6 +348,10 @@ class RunContext:
     progress: Progress
     physical_cores: int
     hooks: Hooks = field(default_factory=Hooks)
+    # In a replica worker (experiments.core.replicas): measure the timed cases only and skip
+    # what the timings do not need (peak rates, operation counts, searches); the data is
+    # read for its metrics and never stored
+    timings_only: bool = False
 
 
 def device_record(device: Device) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import subprocess
+import time
 import typing
 import unicodedata
 from collections.abc import Mapping, Sequence
@@ -33,7 +34,7 @@ from experiments.contract.format import (
     shareable_path,
     write_document,
 )
-from experiments.core import measuring, probe
+from experiments.core import measuring, probe, replicas
 from experiments.core.devices import Device
 from experiments.core.harness import (
     Hooks,
@@ -47,6 +48,12 @@ from experiments.core.measuring import Interrupted, utc_now
 class UsageError(Exception):
     """Bad input from the user: shown as one line, nothing written."""
 
+
+# Fresh worker processes that measure every timing again after the run, by profile
+# (experiments.core.replicas; --workers overrides): the diff's rule for timings from
+# several processes wants at least MIN_PROCESSES a side. smoke: one, to walk the path.
+WORKERS = {"default": 4, "quick": 4, "smoke": 1}
+MAX_WORKERS = 32
 
 # A factor by which every timed region is stretched: only for checking that the diff finds a
 # known slowdown (benchmarks/comparisons.py); a result measured with it says so.
@@ -232,6 +239,7 @@ def execute(
         physical_cores=environment["cpu"]["physical_cores"] or 1,
         hooks=hooks or Hooks(),
     )
+    started = time.perf_counter()
     manifest["status"] = "running"
     manifest["finished_utc"] = None
     manifest.pop("reason", None)
@@ -255,6 +263,10 @@ def execute(
                 f"      {name}: {document['status']}"
                 + (f" ({document['reason']})" if document["reason"] else "")
             )
+        done = [n for n in configs if manifest["experiments"][n]["status"] == "ok"]
+        replicas.run_replicas(
+            run_dir, done, configs, environment, manifest.get("workers", 0), ctx, started
+        )
         probe.record_end(environment)
         write_document(run_dir / ENVIRONMENT_FILE, environment)
         manifest["status"] = "complete"
@@ -304,6 +316,7 @@ def start_run(
     seed: int | None = None,
     label: str | None = None,
     command: Sequence[str] = ("python", "-m", "experiments"),
+    workers: int | None = None,
 ) -> RunSetup:
     """Check the input, probe the machine and create a fresh run folder (never an old one)."""
     names = list(only) if only else declaration.names()
@@ -333,6 +346,7 @@ def start_run(
         "experiments": {
             name: {"status": "pending", "reason": None, "file": None} for name in names
         },
+        "workers": WORKERS[profile] if workers is None else workers,
     }
     try:
         write_document(run_dir / ENVIRONMENT_FILE, environment)

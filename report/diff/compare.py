@@ -17,6 +17,7 @@ from experiments.contract.drift import (
     one_core,
     run_series,
     widest_between,
+    widest_level_shift,
     widest_within,
 )
 from experiments.contract.format import (
@@ -26,7 +27,14 @@ from experiments.contract.format import (
     dumps,
     read_document,
 )
-from report.diff.stats import SLOWER, Comparison, decide, measure
+from report.diff.stats import (
+    PROCESSES,
+    SLOWER,
+    Comparison,
+    decide,
+    measure,
+    measure_processes,
+)
 from report.render.load import load_run
 from report.words.i18n import _
 
@@ -124,6 +132,22 @@ def timing_metrics(document: dict[str, Any]) -> dict[str, Metric]:
     return {metric.key: metric for metric in metrics}
 
 
+# A timing is decided from process medians where both sides have at least this many
+# processes (the run's own and its workers', experiments.core.replicas); else from the
+# values of the run's own process, held against the machines' whole drift.
+MIN_PROCESSES = 3
+
+
+def process_values(document: dict[str, Any], metric: Metric) -> list[list[float]]:
+    """A timing's values process by process: the run's own, then each worker's."""
+    groups = [list(metric.values)]
+    for entry in document.get("processes", []):
+        values = entry["values"].get(metric.key)
+        if values:
+            groups.append(list(values))
+    return groups
+
+
 def metric_name(metric: Metric) -> str:
     """How a metric is named to the reader: its label in the reader's language, the device."""
     return _("{label}, {device}").format(
@@ -138,6 +162,7 @@ class Row:
     baseline: list[float]
     other: list[float]
     comparison: Comparison
+    processes: tuple[int, int] = (1, 1)  # how many processes each side's values came from
 
     @property
     def name(self) -> str:
@@ -156,6 +181,10 @@ class Drift:
     # the same three over every workload, the two-thread one too: for timings that ran on
     # several cores (None where no run timed it: files of version 3)
     several_cores: tuple[float | None, float | None, float | None] = (None, None, None)
+    # same machine: how far the whole run's level moved between the runs (geometric means of
+    # the one-core workloads, then of all of them): the guard of the processes rule
+    level_shift: float | None = None
+    level_shift_several_cores: float | None = None
 
     @property
     def allowance(self) -> float:
@@ -171,6 +200,13 @@ class Drift:
 
     def allowance_for(self, metric: Metric) -> float:
         return self.allowance_several_cores if metric.several_cores else self.allowance
+
+    def guard_for(self, metric: Metric) -> float:
+        """What a timing decided from several processes a side must also clear: the shift
+        of the machine's level between two runs of one machine (1.0 between machines: a
+        difference of hardware is what a comparison of two machines is for)."""
+        shift = self.level_shift_several_cores if metric.several_cores else self.level_shift
+        return shift or 1.0
 
     @property
     def measured(self) -> bool:
@@ -248,6 +284,8 @@ def _reference(run: RunInput) -> Series:
 
 def pair_drift(baseline: RunInput, other: RunInput, same_machine: bool) -> Drift:
     mine, theirs = _reference(baseline), _reference(other)
+    level = widest_level_shift(one_core(mine), one_core(theirs)) if same_machine else None
+    level_all = widest_level_shift(mine, theirs) if same_machine else None
     return Drift(
         widest_within(one_core(mine)),
         widest_within(one_core(theirs)),
@@ -258,6 +296,8 @@ def pair_drift(baseline: RunInput, other: RunInput, same_machine: bool) -> Drift
             widest_within(theirs),
             widest_between(mine, theirs) if same_machine else None,
         ),
+        level,
+        max(level or 1.0, level_all or 1.0) if same_machine else None,
     )
 
 
@@ -309,7 +349,7 @@ def diff(
         )
     base = runs[baseline]
     base_print = fingerprint(base.experiments)
-    pending: list[tuple[int, str, Metric, list[float], list[float]]] = []
+    pending: list[tuple[int, str, Metric, list[list[float]], list[list[float]]]] = []
     for index, run in enumerate(runs):
         if index == baseline:
             continue
@@ -325,20 +365,33 @@ def diff(
             for key, metric in ours.items():
                 if key in theirs:
                     pending.append(
-                        (index, name, metric, list(metric.values), list(theirs[key].values))
+                        (
+                            index,
+                            name,
+                            metric,
+                            process_values(base.experiments[name], metric),
+                            process_values(run.experiments[name], theirs[key]),
+                        )
                     )
-    # one family for the whole diff: every timing of every run against the baseline
-    measured = [measure(mine, other) for _, _, _, mine, other in pending]
-    decided = decide(
-        measured,
-        alpha=alpha,
-        min_ratio=min_ratio,
-        drift=[result.drift[index].allowance_for(metric) for index, _, metric, *_ in pending],
-    )
+    # one family for the whole diff: every timing of every run against the baseline, each
+    # by the processes rule where both sides have the processes, else the repeats rule
+    measured, guards = [], []
+    for index, _name, metric, mine, other in pending:
+        drift = result.drift[index]
+        if min(len(mine), len(other)) >= MIN_PROCESSES:
+            measured.append(measure_processes(mine, other))
+            guards.append(drift.guard_for(metric))
+        else:
+            measured.append(measure(mine[0], other[0]))
+            guards.append(drift.allowance_for(metric))
+    decided = decide(measured, alpha=alpha, min_ratio=min_ratio, drift=guards)
     for index in result.drift:
         result.rows[index] = []
     for (index, name, metric, mine, other), comparison in zip(pending, decided, strict=True):
-        result.rows[index].append(Row(name, metric, mine, other, comparison))
+        processes = (len(mine), len(other)) if comparison.rule == PROCESSES else (1, 1)
+        flat_mine = [v for group in mine for v in group] if processes[0] > 1 else mine[0]
+        flat_other = [v for group in other for v in group] if processes[1] > 1 else other[0]
+        result.rows[index].append(Row(name, metric, flat_mine, flat_other, comparison, processes))
     return result
 
 

@@ -36,6 +36,8 @@ def document(result: DiffResult) -> dict[str, Any]:
                     "same_machine": drift.same_machine,
                     "allowance": drift.allowance,
                     "allowance_several_cores": drift.allowance_several_cores,
+                    "level_shift": drift.level_shift,
+                    "level_shift_several_cores": drift.level_shift_several_cores,
                 },
                 "metrics": [
                     {
@@ -59,6 +61,8 @@ def document(result: DiffResult) -> dict[str, Any]:
                         "threshold": row.comparison.threshold,
                         "verdict": row.comparison.verdict,
                         "reason": row.comparison.reason,
+                        "rule": row.comparison.rule,
+                        "processes": list(row.processes),
                     }
                     for row in rows
                 ],

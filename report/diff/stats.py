@@ -1,15 +1,23 @@
 """Deciding whether one run's timing differs from another's, for a whole family of timings.
 
-A verdict needs three things to agree. The Mann–Whitney U test on the raw
-values says they differ beyond chance, after Holm's correction across every
-timing the diff tests (so the chance of any false verdict in the whole diff
-stays at α). The ratio of medians is beyond the smallest ratio that matters.
-And it is beyond what the machines' own measured drift could explain: a
-machine that ran its fixed reference workload 15 % slower late in a run than
-early could make any timing 15 % slower without anything else changing.
+A verdict needs a test and a ratio to agree, after Holm's correction across every timing the
+diff tests (so the chance of any false verdict in the whole diff stays at α), and the ratio
+must be beyond the smallest ratio that matters and beyond what the machine's own changes of
+speed could explain. Two rules, by what a timing's files hold:
 
-Standard library only (report/ runs without torch or SciPy).
-"""
+- processes (`measure_processes`): the timing was measured in several fresh processes a side
+  (experiments.core.replicas). Each process's median is one value; Welch's t test of the log
+  ratio of their geometric means against the threshold. Between processes a timing moves
+  with everything one process cannot show (address layout, allocator, thread placement, the
+  moment), so that movement is measured, not assumed; what it cannot contain is the machine
+  running its whole second run at another level, which the reference workloads' level
+  shift between the runs guards.
+- repeats (`measure`): the values of one process a side. The Mann–Whitney U test on them,
+  against the widest drift of the reference workloads over both runs: a machine that ran
+  its reference 15 % slower late in a run than early could make any timing 15 % slower
+  without anything else changing, and one process cannot tell which.
+
+Standard library only (report/ runs without torch or SciPy)."""
 
 from __future__ import annotations
 
@@ -19,9 +27,19 @@ import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from experiments.contract.statistics import RankTest, holm, mann_whitney, smallest_one_sided_p
+from experiments.contract.distributions import t_quantile
+from experiments.contract.statistics import (
+    RankTest,
+    holm,
+    mann_whitney,
+    smallest_one_sided_p,
+    welch,
+)
 
 BOOTSTRAP_RESAMPLES = 2000
+
+# The two rules a timing can be decided by (Comparison.rule)
+REPEATS, PROCESSES = "repeats", "processes"
 
 # Verdicts
 SLOWER, FASTER, WITHIN_NOISE, WITHIN_DRIFT, CANNOT_TELL = (
@@ -63,6 +81,12 @@ class Comparison:
     samples: tuple[tuple[float, ...], tuple[float, ...]] | None = field(
         default=None, repr=False, compare=False
     )
+    # "repeats": the values of one process a side, the rank test on them; "processes": the
+    # medians of several processes a side (their logarithms in `groups`), Welch's t test
+    rule: str = REPEATS
+    groups: tuple[tuple[float, ...], tuple[float, ...]] | None = field(
+        default=None, repr=False, compare=False
+    )
 
 
 def measure(
@@ -92,6 +116,60 @@ def measure(
         None,
         samples=(tuple(baseline), tuple(other)),
     )
+
+
+def measure_processes(
+    baseline: Sequence[Sequence[float]], other: Sequence[Sequence[float]]
+) -> Comparison:
+    """A timing measured in several processes a side: each process's median is one value,
+    and the ratio is the ratio of their geometric means, with Welch's 95 % interval; the
+    verdict waits for the family (`decide`)."""
+    logs = []
+    for groups in (baseline, other):
+        medians = [statistics.median(g) for g in groups if g]
+        if any(not math.isfinite(m) for m in medians):
+            return Comparison(None, None, None, None, None, CANNOT_TELL, "not_finite")
+        if any(m <= 0 for m in medians):
+            return Comparison(None, None, None, None, None, CANNOT_TELL, "zero_median")
+        logs.append(tuple(math.log(m) for m in medians))
+    first, second = logs
+    if len(first) < 2 or len(second) < 2:
+        return Comparison(None, None, None, None, None, CANNOT_TELL, "few_values", rule=PROCESSES)
+    difference = statistics.fmean(second) - statistics.fmean(first)
+    v1, v2 = statistics.variance(first) / len(first), statistics.variance(second) / len(second)
+    se = math.sqrt(v1 + v2)
+    df = (
+        (v1 + v2) ** 2 / (v1**2 / (len(first) - 1) + v2**2 / (len(second) - 1))
+        if se
+        else float(len(first) + len(second) - 2)
+    )
+    half = t_quantile(0.975, df) * se
+    return Comparison(
+        math.exp(difference),
+        (math.exp(difference - half), math.exp(difference + half)),
+        None,
+        None,
+        None,
+        CANNOT_TELL,
+        None,
+        rule=PROCESSES,
+        groups=(first, second),
+    )
+
+
+def beyond_processes(
+    first: Sequence[float], second: Sequence[float], threshold: float
+) -> tuple[RankTest, str]:
+    """As `beyond`, for log process medians: Welch's one-sided test of the log ratio against
+    ±log(threshold) in the observed direction, its p doubled for choosing the direction."""
+    shift = math.log(threshold)
+    if statistics.fmean(second) >= statistics.fmean(first):
+        direction = SLOWER
+        test = welch(second, [v + shift for v in first], "greater")
+    else:
+        direction = FASTER
+        test = welch(second, [v - shift for v in first], "less")
+    return RankTest(min(1.0, 2 * test.p_value), 0.0, test.method), direction
 
 
 def beyond(
@@ -151,10 +229,22 @@ def decide(
     if not (math.isfinite(min_ratio) and min_ratio >= 1):
         raise ValueError(f"the minimum ratio must be at least 1, got {min_ratio}")
     thresholds = [max(min_ratio, d) for d in drift]
+    # a drift no float can scale by (a reference read as 1e200 s) decides nothing
+    measured = [
+        c if math.isfinite(t) else replace(c, samples=None, groups=None, reason="not_finite")
+        for c, t in zip(measured, thresholds, strict=True)
+    ]
     claims: list[RankTest | None] = []
     directions: list[str | None] = []
     plain: list[RankTest | None] = []
     for comparison, threshold in zip(measured, thresholds, strict=True):
+        if comparison.groups is not None:
+            first, second = comparison.groups
+            tested, direction = beyond_processes(first, second, threshold)
+            claims.append(tested)
+            directions.append(direction)
+            plain.append(welch(first, second))
+            continue
         if comparison.samples is None:
             claims.append(None)
             directions.append(None)

@@ -6,13 +6,21 @@ made by diff_document.py: numbers and identifiers only, like the result files.
 
 from __future__ import annotations
 
+import math
 import statistics
 from typing import Any
 
 from experiments.contract import drift as drift_module
 from experiments.contract.declaration import N_
 from report.diff.compare import DiffResult, Drift, Row
-from report.diff.stats import CANNOT_TELL, FASTER, SLOWER, WITHIN_DRIFT, WITHIN_NOISE
+from report.diff.stats import (
+    CANNOT_TELL,
+    FASTER,
+    PROCESSES,
+    SLOWER,
+    WITHIN_DRIFT,
+    WITHIN_NOISE,
+)
 from report.outputs.escaping import markdown_text, terminal_text
 from report.render import factor_plots as plots_factors
 from report.render.environment import FONT_MARKER, embed_fonts
@@ -37,10 +45,14 @@ REASONS = {
     "no_values": N_("no values on one side"),
     "not_finite": N_("a value that is not a finite number"),
     "zero_median": N_("a median of zero: no ratio"),
-    "drift": N_("beyond chance, but within what the machines' own drift explains"),
+    "drift": N_(
+        "a difference beyond chance (the plain test), but not beyond what the machines' own "
+        "drift explains (the p columns test a difference beyond that threshold)"
+    ),
     "spread": N_(
-        "beyond chance, and its median beyond the threshold (the drift, or --min-ratio), but "
-        "its values spread too widely to show it"
+        "a difference beyond chance (the plain test), its median beyond the threshold (the "
+        "drift, or --min-ratio), but its values spread too widely to show it beyond that "
+        "threshold"
     ),
 }
 
@@ -63,6 +75,7 @@ def header() -> list[str]:
         _("experiment"),
         _("metric"),
         _("values"),
+        _("processes"),
         _("baseline"),
         _("this run"),
         _("ratio"),
@@ -73,14 +86,24 @@ def header() -> list[str]:
     ]
 
 
+def _typical(row: Row, side: int) -> float | None:
+    """What a side's time is taken to be: the median of its values, or under the processes
+    rule the geometric mean of its processes' medians (what the ratio compares)."""
+    groups = row.comparison.groups
+    if groups is not None:
+        return math.exp(statistics.fmean(groups[side]))
+    return _median(row.baseline if side == 0 else row.other)
+
+
 def table_rows(rows: list[Row]) -> list[list[str]]:
     return [
         [
             row.experiment,
             row.name,
             f"{len(row.baseline)} / {len(row.other)}",
-            duration(_median(row.baseline)),
-            duration(_median(row.other)),
+            f"{row.processes[0]} / {row.processes[1]}",
+            duration(_typical(row, 0)),
+            duration(_typical(row, 1)),
             ratio(row.comparison.ratio) if row.comparison.ratio is not None else "—",
             _interval(row),
             _p(row.comparison.p_value),
@@ -215,6 +238,8 @@ def terminal(result: DiffResult) -> str:
                 result.drift[index], result.runs[result.baseline].label, result.runs[index].label
             )
         )
+        if rules := rules_sentence(rows, result.drift[index]):
+            lines.append(rules)
         table = [header(), *table_rows(rows)]
         widths = [max(_width(r[c]) for r in table) for c in range(len(table[0]))]
         for r in table:
@@ -274,9 +299,11 @@ def markdown(result: DiffResult) -> str:
                 )
             )
         )
+        if rules := rules_sentence(rows, result.drift[index]):
+            out += ["", md(rules)]
         out.append("")
         out.append("| " + " | ".join(md(h) for h in header()) + " |")
-        out.append("|---|---|" + "---:|" * 7 + "---|")
+        out.append("|---|---|" + "---:|" * 8 + "---|")
         for r in table_rows(rows):
             out.append("| " + " | ".join(md(cell) for cell in r) + " |")
         lines = reasons(rows)
@@ -293,11 +320,33 @@ def markdown(result: DiffResult) -> str:
 
 def how_to_read() -> str:
     return _(
-        "Verdict: SLOWER or faster only when three things agree: the Mann–Whitney U test on "
-        "the raw values (after Holm's correction over every timing tested), a ratio of medians "
-        "beyond the minimum ratio, and a ratio beyond what the machines' own drift explains. "
-        "≈: within noise; ≈ drift: a difference the drift could explain; ?: the data cannot "
-        "decide (the reason is given)."
+        "Verdict: SLOWER or faster only when a test and a ratio agree. A timing measured in "
+        "several fresh processes a side (the processes column) is decided from its "
+        "processes' medians: Welch's t test of their ratio against the larger of the minimum "
+        "ratio and the shift of the machine's own level between two runs of it. Any other "
+        "timing is decided from the values of one process a side: the Mann–Whitney U test "
+        "against the larger of the minimum ratio and the machines' widest drift. Either way "
+        "Holm's correction covers every timing tested. ≈: within noise; ≈ drift: a difference "
+        "the drift could explain; ?: the data cannot decide (the reason is given)."
+    )
+
+
+def rules_sentence(rows: list[Row], drift: Drift) -> str | None:
+    """How many timings each rule decided, and what the processes rule was held against."""
+    by_processes = [r for r in rows if r.comparison.rule == PROCESSES]
+    if not by_processes:
+        return None
+    guard = max(drift.guard_for(r.metric) for r in by_processes)
+    return _(
+        "{count} of {total} timings were measured in several processes a side and are "
+        "decided from their processes' medians, held against how much they move from one "
+        "process to another and against the shift of the machine's level between the runs "
+        "({guard}); the other {rest} from one process a side, against the whole drift."
+    ).format(
+        count=len(by_processes),
+        total=len(rows),
+        guard=ratio(guard),
+        rest=len(rows) - len(by_processes),
     )
 
 
@@ -330,6 +379,7 @@ def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str
                     result.runs[result.baseline].label,
                     result.runs[index].label,
                 ),
+                "rules": rules_sentence(rows, result.drift[index]),
                 "rows": table_rows(rows),
                 "plot": _ratio_plot(rows, result.drift[index]),
                 "slower": tally[SLOWER],

@@ -124,6 +124,10 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         "tiny_s": drift.level(series.get(drift.TINY_OPS, [])),
         "two_threads_s": drift.level(series.get(drift.TWO_THREADS, [])),
         "planted": planted,
+        "workers": max(
+            (len(run.experiments[name].get("processes", [])) for name in names), default=0
+        ),
+        "replicated": [title(name) for name in names if run.experiments[name].get("processes")],
     }
 
 

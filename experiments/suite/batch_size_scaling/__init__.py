@@ -3,6 +3,7 @@ the largest that fits, and what larger batches cost in training quality."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -152,6 +153,11 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     )
 
 
+def replica(config: Config) -> Config:
+    """One more process's values: one timed epoch of every batch size."""
+    return dataclasses.replace(config, warmup=1, repeats=1)
+
+
 DECLARATION = Declaration(
     name="batch_size_scaling",
     order=50,
@@ -174,4 +180,5 @@ DECLARATION = Declaration(
     data_spec=DATA_SPEC,
     metrics=metrics,
     measure=f"{__name__}.measure",
+    replica=replica,
 )

@@ -301,6 +301,8 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
     set_threads(threads)
     images = real_images(config)
     speed = _speed(devices, config, ctx, images)
+    if ctx.timings_only:  # a replica worker: the timings, nothing else
+        return {"per_device": [{**device_record(d), "points": speed[d.name]} for d in devices]}
     per_device = []
     for device in devices:
         ctx.progress.update(f"batch_size_scaling | {device.name} | peak memory per batch size")

@@ -3,6 +3,7 @@ each GPU, then a crossover sweep that grows the work until a GPU stops losing.""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +121,13 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     )
 
 
+def replica(config: Config) -> Config:
+    """One more process's values: one repeat of two chunks of the Iris loop, one of each
+    crossover size."""
+    epochs = min(config.epochs, 2 * config.chunk_epochs)
+    return dataclasses.replace(config, epochs=epochs, warmup=1, repeats=1, crossover_repeats=1)
+
+
 DECLARATION = Declaration(
     name="cpu_vs_gpu",
     order=10,
@@ -147,4 +155,5 @@ DECLARATION = Declaration(
     data_spec=DATA_SPEC,
     metrics=metrics,
     measure=f"{__name__}.measure",
+    replica=replica,
 )

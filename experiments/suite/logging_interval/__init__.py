@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -120,6 +121,12 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     return device_metrics(data["per_device"], lambda e: [_variant_metric(v) for v in e["variants"]])
 
 
+def replica(config: Config) -> Config:
+    """One more process's values: one repeat of two chunks of every interval."""
+    epochs = min(config.epochs, 2 * config.chunk_epochs)
+    return dataclasses.replace(config, epochs=epochs, warmup=1, repeats=1)
+
+
 DECLARATION = Declaration(
     name="logging_interval",
     order=20,
@@ -133,4 +140,5 @@ DECLARATION = Declaration(
     data_spec=DATA_SPEC,
     metrics=metrics,
     measure=f"{__name__}.measure",
+    replica=replica,
 )

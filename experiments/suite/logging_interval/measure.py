@@ -169,6 +169,9 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
                     "final_loss": finite(losses[-1]) if losses else None,
                 }
             )
+        if ctx.timings_only:  # a replica worker: the timings, nothing else
+            per_device.append({**device_record(device), "variants": rows})
+            continue
         recorded = [r for r in rows if r["every"]]
         xs = [float(r["records"]) for r in recorded for _ in r["times_s"]]
         ys = [t for r in recorded for t in r["times_s"]]

@@ -3,6 +3,7 @@ time, memory, accuracy and the scaler's work, with the hardware's reason."""
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -147,6 +148,11 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     )
 
 
+def replica(config: Config) -> Config:
+    """One more process's values: one repeat of every workload and mode."""
+    return dataclasses.replace(config, warmup=1, repeats=1)
+
+
 DECLARATION = Declaration(
     name="mixed_precision",
     order=60,
@@ -160,4 +166,5 @@ DECLARATION = Declaration(
     data_spec=DATA_SPEC,
     metrics=metrics,
     measure=f"{__name__}.measure",
+    replica=replica,
 )

@@ -3,6 +3,7 @@ each checked to compute the same thing, against the floor that arithmetic alone 
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,18 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     )
 
 
+# Variants a fresh process would first spend seconds compiling: measured in the run only.
+NOT_REPLICATED = ("compiled", "compiled_step")
+
+
+def replica(config: Config) -> Config:
+    """One more process's values: one repeat of two chunks of every variant that needs no
+    compilation in a fresh process (the C++ step loads from the extension cache)."""
+    steps = min(config.steps, 2 * config.chunk_steps)
+    variants = tuple(v for v in config.variants if v not in NOT_REPLICATED)
+    return dataclasses.replace(config, steps=steps, warmup=1, repeats=1, variants=variants)
+
+
 DECLARATION = Declaration(
     name="step_overhead",
     order=30,
@@ -136,4 +149,5 @@ DECLARATION = Declaration(
     data_spec=DATA_SPEC,
     metrics=metrics,
     measure=f"{__name__}.measure",
+    replica=replica,
 )

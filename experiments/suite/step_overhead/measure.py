@@ -18,17 +18,13 @@ measured matrix-multiply peak of the same device and thread count.
 
 from __future__ import annotations
 
-import contextlib
 import math
-import os
-import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
-from torch.profiler import DeviceType, ProfilerActivity
 
 from experiments.contract.summary import summarize
 from experiments.core.devices import Device
@@ -46,9 +42,8 @@ from experiments.core.harness import (
     unsupported_reason,
 )
 from experiments.suite.step_overhead import Config, rungs
+from experiments.suite.step_overhead.counting import count_operations
 from experiments.workloads import catalog, data, loops, models
-
-SYNC_EVENTS = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize")
 
 
 class Trainer:
@@ -195,50 +190,6 @@ def build(variant: str, device: Device, split: data.Split, config: Config) -> Tr
     raise ValueError(f"unknown variant {variant!r}")
 
 
-@contextlib.contextmanager
-def _stderr_silenced() -> Iterator[None]:
-    """The profiler's C++ side writes a "USDT: profiler_start/stop" line per use to file
-    descriptor 2, which no setting turns off; hide it so progress stays readable."""
-    sys.stderr.flush()
-    saved = os.dup(2)
-    try:
-        with open(os.devnull, "w", encoding="utf-8") as null:
-            os.dup2(null.fileno(), 2)
-            yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
-
-
-def count_operations(trainer: Trainer, device: Device, steps: int) -> dict[str, float | None]:
-    """Operators dispatched, GPU kernels launched and host-device synchronisations per step."""
-    activities = [ProfilerActivity.CPU]
-    if device.kind == "cuda":
-        activities.append(ProfilerActivity.CUDA)
-    with _stderr_silenced(), torch.profiler.profile(activities=activities) as profile:
-        trainer.run(steps)
-    events = list(profile.events())
-
-    def top_level_op(event: Any) -> bool:
-        parent = event.cpu_parent
-        return bool(event.name.startswith("aten::")) and not (
-            parent is not None and parent.name.startswith("aten::")
-        )
-
-    ops = sum(1 for event in events if top_level_op(event))
-    result: dict[str, float | None] = {
-        "ops_per_step": ops / steps,
-        "kernels_per_step": None,
-        "syncs_per_step": None,
-    }
-    if device.kind == "cuda":
-        kernels = sum(1 for event in events if event.device_type == DeviceType.CUDA)
-        syncs = sum(1 for event in events if event.name in SYNC_EVENTS)
-        result["kernels_per_step"] = kernels / steps
-        result["syncs_per_step"] = syncs / steps
-    return result
-
-
 def measure_peak(device: Device, size: int, tries: int = 5) -> float:
     """Best float32 matmul rate (FLOP/s) of an n×n product on this device and thread count."""
     generator = torch.Generator().manual_seed(0)
@@ -284,6 +235,23 @@ def _probe(
     return built + elapsed, None
 
 
+def _timings(devices: list[Device], config: Config, by_case: dict[Any, Any]) -> dict[str, Any]:
+    """What the metrics read of a replica's run: each variant's per-step chunk times."""
+    chunk = config.chunk_steps
+    per_device = [
+        {
+            "device": d.name,
+            "variants": [
+                {"variant": v, "chunk_step_s": [t / chunk for t in r.chunks_s]}
+                for v in config.variants
+                if (r := by_case.get((d.name, v)))
+            ],
+        }
+        for d in devices
+    ]
+    return {"per_device": per_device}
+
+
 def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any]:
     split = data.iris()
     set_threads(config.threads)
@@ -318,6 +286,8 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
         what=f"step_overhead: {config.steps} steps",
     )
     by_case = {(r.device.name, r.case.variant): r for r in runs}
+    if ctx.timings_only:  # a replica worker: the timings, nothing else
+        return _timings(devices, config, by_case)
     per_device = []
     for device in devices:
         ctx.progress.update(f"step_overhead | {device.name} | peak FLOP/s and operation counts")
@@ -355,7 +325,7 @@ def run(config: Config, devices: list[Device], ctx: RunContext) -> dict[str, Any
             loss_difference = abs(final_loss - reference_loss)
             parameter_difference = _max_difference(trainer.parameters(), reference_params)
             counts = count_operations(
-                build(variant, device, split, config), device, config.profile_steps
+                build(variant, device, split, config).run, device, config.profile_steps
             )
             step_s = [t / config.steps for t in result.times_s]
             rows.append(

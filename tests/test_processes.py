@@ -1,0 +1,206 @@
+"""Timings from several processes: the workers that measure them again after a run, and the
+diff's rule for them (Welch's t test on the processes' medians), checked against SciPy."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import random
+import shutil
+import statistics
+from pathlib import Path
+
+import pytest
+from scipy import stats
+
+from experiments.contract import declaration
+from experiments.contract import format as rf
+from experiments.contract.drift import level_shift
+from experiments.contract.statistics import welch
+from experiments.core import cli as run_cli
+from experiments.core import replicas
+from experiments.suite import cpu_vs_gpu, step_overhead
+from report.diff.compare import MIN_PROCESSES, diff, load_inputs, process_values
+from report.diff.stats import (
+    FASTER,
+    PROCESSES,
+    REPEATS,
+    SLOWER,
+    WITHIN_DRIFT,
+    WITHIN_NOISE,
+    decide,
+    measure_processes,
+)
+
+
+@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
+@pytest.mark.parametrize(("n1", "n2"), [(2, 2), (3, 5), (5, 5), (4, 9), (10, 3)])
+def test_welch_matches_scipy(n1: int, n2: int, alternative: str) -> None:
+    rng = random.Random(n1 * 100 + n2)
+    for _ in range(20):
+        a = [rng.gauss(0, 1) for _ in range(n1)]
+        b = [rng.gauss(0.4, 2) for _ in range(n2)]
+        shift = rng.uniform(-1, 1)
+        expected = stats.ttest_ind(
+            a, [x + shift for x in b], equal_var=False, alternative=alternative
+        ).pvalue
+        ours = welch(a, b, alternative, shift)
+        assert ours.p_value == pytest.approx(expected, rel=1e-9, abs=1e-300)
+        assert (ours.smallest_p, ours.method) == (0.0, "welch")
+
+
+def test_welch_without_spread_is_decided_by_the_sign() -> None:
+    assert welch([1.0, 1.0], [1.0, 1.0]).p_value == 1.0
+    assert welch([2.0, 2.0], [1.0, 1.0], "greater").p_value == 0.0
+    assert welch([2.0, 2.0], [1.0, 1.0], "less").p_value == 1.0
+    with pytest.raises(ValueError, match="at least two"):
+        welch([1.0], [1.0, 2.0])
+
+
+def test_the_level_shift_is_the_ratio_of_geometric_means() -> None:
+    assert level_shift([1.0, 4.0], [2.0, 2.0]) == pytest.approx(1.0)
+    assert level_shift([1.0, 1.0], [1.1, 1.3]) == pytest.approx(math.sqrt(1.1 * 1.3))
+    assert level_shift([2.0], [1.0]) == pytest.approx(2.0)  # slower or faster: 1 or more
+    assert level_shift([], [1.0]) is None
+
+
+def _groups(level: float, spread: float, rng: random.Random, k: int = 5) -> list[list[float]]:
+    """k processes, each with its own level (log-normal, `spread`) and 20 noisy values."""
+    levels = [level * math.exp(rng.gauss(0, spread)) for _ in range(k)]
+    return [[own * rng.lognormvariate(0, 0.05) for _ in range(20)] for own in levels]
+
+
+def test_the_processes_rule_is_welch_on_log_medians() -> None:
+    rng = random.Random(3)
+    base, other = _groups(1e-4, 0.03, rng), _groups(1.3e-4, 0.03, rng)
+    measured = measure_processes(base, other)
+    logs_a = [math.log(statistics.median(g)) for g in base]
+    logs_b = [math.log(statistics.median(g)) for g in other]
+    assert measured.rule == PROCESSES and measured.groups == (tuple(logs_a), tuple(logs_b))
+    assert measured.ratio == pytest.approx(
+        math.exp(statistics.fmean(logs_b) - statistics.fmean(logs_a))
+    )
+    interval = stats.ttest_ind(logs_b, logs_a, equal_var=False).confidence_interval(0.95)
+    assert measured.interval == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
+    (decided,) = decide([measured], alpha=0.01, min_ratio=1.05, drift=[1.1])
+    expected = stats.ttest_ind(
+        logs_b, [v + math.log(1.1) for v in logs_a], equal_var=False, alternative="greater"
+    ).pvalue
+    assert decided.p_value == pytest.approx(min(1.0, 2 * expected), rel=1e-9)
+    assert decided.threshold == 1.1 and decided.verdict == SLOWER
+
+
+def test_between_process_spread_decides_what_is_real() -> None:
+    """The same 1.3× with processes that agree is SLOWER; with processes that move 20 %
+    apart it is not; and a 1.3× below a 1.4× level shift is "≈ drift"."""
+    rng = random.Random(5)
+    tight = measure_processes(_groups(1e-4, 0.02, rng), _groups(1.3e-4, 0.02, rng))
+    loose = measure_processes(_groups(1e-4, 0.2, rng), _groups(1.3e-4, 0.2, rng))
+    shifted = measure_processes(_groups(1e-4, 0.02, rng), _groups(1.3e-4, 0.02, rng))
+    faster = measure_processes(_groups(1.3e-4, 0.02, rng), _groups(1e-4, 0.02, rng))
+    decided = decide(
+        [tight, loose, shifted, faster], alpha=0.01, min_ratio=1.05, drift=[1.0, 1.0, 1.4, 1.0]
+    )
+    assert [d.verdict for d in decided][0::3] == [SLOWER, FASTER]
+    assert decided[1].verdict not in (SLOWER, FASTER)
+    assert decided[2].verdict == WITHIN_DRIFT
+
+
+@pytest.mark.slow
+def test_a_a_with_processes_cries_wolf_at_most_alpha() -> None:
+    """Simulated A/A diffs of 30 timings, 5 processes a side whose levels move 3–15 %: the
+    share of diffs with any SLOWER/faster stays at or below α (here 0.05, to count some)."""
+    rng = random.Random(11)
+    trials, alarms = 400, 0
+    for _ in range(trials):
+        measured = [
+            measure_processes(_groups(1e-4, spread, rng), _groups(1e-4, spread, rng))
+            for spread in [0.03 + 0.12 * i / 29 for i in range(30)]
+        ]
+        decided = decide(measured, alpha=0.05, min_ratio=1.05, drift=[1.0] * 30)
+        alarms += any(d.verdict in (SLOWER, FASTER) for d in decided)
+    assert alarms / trials <= 0.05
+
+
+def test_replica_configurations_are_shorter_and_valid() -> None:
+    for name in declaration.names():
+        declared = declaration.get(name)
+        for profile in declaration.PROFILE_NAMES:
+            config = declared.profiles[profile]
+            replica = replicas.replica_config(name, config)
+            if replica is None:
+                assert name in ("data_parallel", "memory_breakdown")
+                continue
+            assert isinstance(replica, declared.config) and replica.repeats == 1
+            again = replicas.config_from_record(declared.config, dataclasses.asdict(replica))
+            assert again == replica  # the worker rebuilds exactly what the parent sent
+    steps = replicas.replica_config("step_overhead", step_overhead.DECLARATION.profiles["default"])
+    assert steps is not None and "compiled" not in steps.variants
+    default = cpu_vs_gpu.DECLARATION.profiles["default"]
+    iris = replicas.replica_config("cpu_vs_gpu", default)
+    assert iris is not None and iris.epochs == 2 * default.chunk_epochs
+
+
+def test_the_rounds_turn_the_order() -> None:
+    names = ["a", "b", "c"]
+    assert [replicas.order(names, r) for r in (1, 2, 3, 4)] == [
+        ["a", "b", "c"],
+        ["b", "c", "a"],
+        ["c", "a", "b"],
+        ["a", "b", "c"],
+    ]
+    assert replicas.order([], 2) == []
+
+
+@pytest.fixture(scope="module")
+def two_runs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """A smoke run of two experiments with two workers after it, and a copy of it under
+    another label (the diff's rule is what is tested here, not the machine)."""
+    results = tmp_path_factory.mktemp("processes")
+    args = ["--profile", "smoke", "--quiet", "--results", str(results), "--workers", "2"]
+    only = ["--only", "logging_interval,memory_breakdown"]
+    assert run_cli.main([*args, *only, "--label", "first"]) == 0
+    first = next((results / "first").iterdir())
+    second = results / "second" / first.name
+    shutil.copytree(first, second)
+    return [first, second]
+
+
+@pytest.mark.slow
+def test_workers_add_each_timing_from_fresh_processes(two_runs: list[Path]) -> None:
+    run = two_runs[0]
+    assert rf.read_document(run / "run.json")["workers"] == 2
+    document = rf.read_document(run / "logging_interval.json")
+    processes = document["processes"]
+    assert [p["round"] for p in processes] == [1, 2]
+    assert all("error" not in p for p in processes)
+    keys = {m.key for m in declaration.get("logging_interval").metrics(document["data"])}
+    assert all(set(p["values"]) == keys for p in processes)
+    assert "processes" not in rf.read_document(run / "memory_breakdown.json")  # no timings
+
+
+@pytest.mark.slow
+def test_the_diff_decides_timings_with_processes_by_their_medians(
+    two_runs: list[Path], tmp_path: Path
+) -> None:
+    result = diff(load_inputs(two_runs))
+    rows = result.rows[1]
+    assert rows and all(r.comparison.rule == PROCESSES for r in rows)
+    assert all(r.processes == (3, 3) == (MIN_PROCESSES, MIN_PROCESSES) for r in rows)
+    for row in rows:
+        assert row.comparison.verdict in (WITHIN_NOISE, WITHIN_DRIFT, SLOWER, FASTER, "cannot tell")
+        assert row.comparison.threshold == pytest.approx(
+            max(1.05, result.drift[1].guard_for(row.metric))
+        )
+    # without the workers' values the same pair falls back to the repeats rule
+    for run in two_runs:
+        path = run / "logging_interval.json"
+        document = json.loads(path.read_text(encoding="utf-8"))
+        document.pop("processes")
+        rf.write_document(tmp_path / run.name / "logging_interval.json", document)
+    document = rf.read_document(two_runs[0] / "logging_interval.json")
+    metric = next(iter(declaration.get("logging_interval").metrics(document["data"])))
+    assert len(process_values(document, metric)) == 3
+    single = diff(load_inputs([tmp_path / r.name / "logging_interval.json" for r in two_runs]))
+    assert {r.comparison.rule for r in single.rows[1]} == {REPEATS}
