@@ -130,7 +130,10 @@ def test_replica_configurations_are_shorter_and_valid() -> None:
             config = declared.profiles[profile]
             replica = replicas.replica_config(name, config)
             if replica is None:
-                assert name in ("data_parallel", "memory_breakdown")
+                # no timings, launches torchrun, or the notes' 20 000-epoch loop (seconds a value)
+                assert name in ("data_parallel", "memory_breakdown") or (
+                    name, profile
+                ) == ("logging_interval", "default")
                 continue
             assert isinstance(replica, declared.config) and replica.repeats == 1
             again = replicas.config_from_record(declared.config, dataclasses.asdict(replica))
@@ -139,7 +142,7 @@ def test_replica_configurations_are_shorter_and_valid() -> None:
     assert steps is not None and "compiled" not in steps.variants
     default = cpu_vs_gpu.DECLARATION.profiles["default"]
     iris = replicas.replica_config("cpu_vs_gpu", default)
-    assert iris is not None and iris.epochs == 2 * default.chunk_epochs
+    assert iris is not None and iris.epochs == default.chunk_epochs
 
 
 def test_the_rounds_turn_the_order() -> None:

@@ -51,8 +51,10 @@ class UsageError(Exception):
 
 # Fresh worker processes that measure every timing again after the run, by profile
 # (experiments.core.replicas; --workers overrides): the diff's rule for timings from
-# several processes wants at least MIN_PROCESSES a side. smoke: one, to walk the path.
-WORKERS = {"default": 4, "quick": 4, "smoke": 1}
+# several processes wants at least MIN_PROCESSES a side (the run's own counts). default: 3,
+# which keeps its run within a minute of what it took without them; smoke: one, to walk
+# the path.
+WORKERS = {"default": 3, "quick": 4, "smoke": 1}
 MAX_WORKERS = 32
 
 # A factor by which every timed region is stretched: only for checking that the diff finds a

@@ -154,8 +154,9 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
 
 
 def replica(config: Config) -> Config:
-    """One more process's values: one timed epoch of every batch size."""
-    return dataclasses.replace(config, warmup=1, repeats=1)
+    """One more process's values: one timed half epoch of every batch size."""
+    samples = max(config.max_batch, config.samples_per_epoch // 2)
+    return dataclasses.replace(config, warmup=1, repeats=1, samples_per_epoch=samples)
 
 
 DECLARATION = Declaration(

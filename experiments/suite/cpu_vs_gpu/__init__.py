@@ -122,10 +122,16 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
 
 
 def replica(config: Config) -> Config:
-    """One more process's values: one repeat of two chunks of the Iris loop, one of each
+    """One more process's values: one chunk of the Iris loop, half the steps of each
     crossover size."""
-    epochs = min(config.epochs, 2 * config.chunk_epochs)
-    return dataclasses.replace(config, epochs=epochs, warmup=1, repeats=1, crossover_repeats=1)
+    return dataclasses.replace(
+        config,
+        epochs=min(config.epochs, config.chunk_epochs),
+        warmup=1,
+        repeats=1,
+        crossover_repeats=1,
+        crossover_steps=max(1, config.crossover_steps // 2),
+    )
 
 
 DECLARATION = Declaration(

@@ -121,10 +121,18 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     return device_metrics(data["per_device"], lambda e: [_variant_metric(v) for v in e["variants"]])
 
 
-def replica(config: Config) -> Config:
-    """One more process's values: one repeat of two chunks of every interval."""
-    epochs = min(config.epochs, 2 * config.chunk_epochs)
-    return dataclasses.replace(config, epochs=epochs, warmup=1, repeats=1)
+# Loops longer than this many epochs take seconds per value: a worker would add more time
+# than the run itself spends on them (the default profile's 20 000), so they are measured in
+# the run's own process only.
+LONGEST_REPLICATED_EPOCHS = 2000
+
+
+def replica(config: Config) -> Config | None:
+    """One more process's values: one chunk of every interval, after one chunk of warm-up;
+    none for the notes' full-length loop."""
+    if config.epochs > LONGEST_REPLICATED_EPOCHS:
+        return None
+    return dataclasses.replace(config, epochs=config.chunk_epochs, warmup=1, repeats=1)
 
 
 DECLARATION = Declaration(
