@@ -131,9 +131,10 @@ def test_replica_configurations_are_shorter_and_valid() -> None:
             replica = replicas.replica_config(name, config)
             if replica is None:
                 # no timings, launches torchrun, or the notes' 20 000-epoch loop (seconds a value)
-                assert name in ("data_parallel", "memory_breakdown") or (
-                    name, profile
-                ) == ("logging_interval", "default")
+                assert name in ("data_parallel", "memory_breakdown") or (name, profile) == (
+                    "logging_interval",
+                    "default",
+                )
                 continue
             assert isinstance(replica, declared.config) and replica.repeats == 1
             again = replicas.config_from_record(declared.config, dataclasses.asdict(replica))
