@@ -222,10 +222,22 @@ def tests(session: nox.Session) -> None:
         python,
         "-m",
         "pytest",
+        *_test_processes(session.posargs),
         *session.posargs,
         env={"PYTHONWARNDEFAULTENCODING": "1"},
         external=True,
     )
+
+
+def _test_processes(posargs: list[str]) -> list[str]:
+    """pytest-xdist's `-n`: one test process per core, at most 4, unless the caller chose
+    (`-n 0` runs them in this process). Each process makes its own copy of the session's
+    real runs (the smoke run takes about 25 s), so more processes mostly repeat that work;
+    on 2 cores two halve the suite's time."""
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) or "xdist" in a for a in posargs):
+        return []
+    count = min(4, os.cpu_count() or 1)
+    return ["-n", str(count)] if count > 1 else []
 
 
 @nox.session(venv_backend="none")

@@ -228,7 +228,7 @@ def test_a_full_disk_marks_the_run_incomplete_and_resume_finishes_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     results = tmp_path / "results"
-    argv = ["--quiet", "--results", str(results), "--profile", "smoke"]
+    argv = ["--quiet", "--results", str(results), "--profile", "smoke", "--workers", "0"]
     argv += ["--only", "memory_breakdown,logging_interval", "--label", "m"]
     real_write = atomic.write_atomic
 
@@ -305,6 +305,7 @@ def test_a_result_that_does_not_match_its_declaration_fails_that_experiment_only
     monkeypatch.setattr(memory_measure, "run", misshapen)
     results = tmp_path / "results"
     argv = ["--quiet", "--results", str(results), "--profile", "smoke", "--label", "m"]
+    argv += ["--workers", "0"]  # what is checked is the writing, not the workers' phase
     assert run_cli.main([*argv, "--only", "memory_breakdown,logging_interval"]) == 0
     (run_dir,) = (results / "m").iterdir()
     manifest = rf.read_document(run_dir / "run.json")

@@ -134,12 +134,26 @@ def test_non_finite_and_empty_samples_are_refused() -> None:
 
 
 def _exact_kruskal(groups: list[list[float]]) -> tuple[float, float]:
-    """Brute force: SciPy's H for every assignment of the values to groups of these sizes."""
+    """Brute force over every assignment of the values to groups of these sizes. An
+    assignment's H depends only on its groups' rank sums (ranks and tie correction are the
+    pool's), so each H is SciPy's ranking put through the textbook formula, after checking
+    that formula gives stats.kruskal's own H for the observed groups: calling stats.kruskal
+    34 650 times made one test take 15 s."""
     pooled = [v for g in groups for v in g]
     sizes = [len(g) for g in groups]
-    observed = stats.kruskal(*groups).statistic
-    everything = []
-    indices = range(len(pooled))
+    n = len(pooled)
+    ranks = stats.rankdata(pooled)
+    _, tied = np.unique(pooled, return_counts=True)
+    correction = 1 - float((tied**3 - tied).sum()) / (n**3 - n)
+
+    def h(assignment: list[list[int]]) -> float:
+        spread = sum(float(ranks[g].sum()) ** 2 / len(g) for g in assignment)
+        return (12 / (n * (n + 1)) * spread - 3 * (n + 1)) / correction
+
+    bounds = list(itertools.accumulate(sizes, initial=0))
+    observed = h([list(range(bounds[i], bounds[i + 1])) for i in range(len(sizes))])
+    assert observed == pytest.approx(stats.kruskal(*groups).statistic, rel=1e-12)
+    everything: list[list[list[int]]] = []
 
     def deal(remaining: list[int], sizes_left: list[int], chosen: list[list[int]]) -> None:
         if len(sizes_left) == 1:
@@ -149,12 +163,12 @@ def _exact_kruskal(groups: list[list[float]]) -> tuple[float, float]:
             rest = [i for i in remaining if i not in combo]
             deal(rest, sizes_left[1:], [*chosen, list(combo)])
 
-    deal(list(indices), sizes, [])
-    values = [stats.kruskal(*[[pooled[i] for i in g] for g in a]).statistic for a in everything]
+    deal(list(range(n)), sizes, [])
+    values = [h(a) for a in everything]
     tolerance = 1e-9 * max(1.0, observed)
-    p = sum(h >= observed - tolerance for h in values) / len(values)
+    p = sum(v >= observed - tolerance for v in values) / len(values)
     top = max(values)
-    smallest = sum(h >= top - tolerance for h in values) / len(values)
+    smallest = sum(v >= top - tolerance for v in values) / len(values)
     return p, smallest
 
 
