@@ -32,6 +32,9 @@ from report.diff.stats import (
     decide,
     measure_processes,
 )
+from tests.conftest import FIXTURES
+
+CLASS_FIXTURES = FIXTURES.parent / "class"
 
 
 @pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
@@ -208,3 +211,66 @@ def test_the_diff_decides_timings_with_processes_by_their_medians(
     assert len(process_values(document, metric)) == 3
     single = diff(load_inputs([tmp_path / r.name / "logging_interval.json" for r in two_runs]))
     assert {r.comparison.rule for r in single.rows[1]} == {REPEATS}
+
+
+def test_the_class_page_decides_timings_with_processes_as_the_diff_does(tmp_path: Path) -> None:
+    """Two machines of the class fixture, each given two workers' values (the run's own
+    values scaled, a stand-in for real workers): each comparison with the class median uses
+    the processes rule and gives the diff's ratio, p and threshold."""
+    from report.classview import group, rank
+    from report.classview.collect import collect
+    from report.diff.compare import timing_metrics
+
+    drive = tmp_path / "drive"
+    for label, factors in (("lab-pc-1", (0.97, 1.04)), ("张三的笔记本", (1.06, 0.99))):
+        source = max((CLASS_FIXTURES / label).iterdir())
+        copy = drive / label / source.name
+        shutil.copytree(source, copy)
+        for path in copy.glob("*.json"):
+            document = rf.read_document(path)
+            if document.get("kind") != "experiment" or document["status"] != "ok":
+                continue
+            metrics = timing_metrics(document)
+            document["processes"] = [
+                {
+                    "round": r,
+                    "at_s": 60.0 * r,
+                    "values": {k: [v * f for v in m.values] for k, m in metrics.items()},
+                }
+                for r, f in enumerate(factors, start=1)
+            ]
+            rf.write_document(path, document)
+    collected = collect([drive])
+    assert len(collected.runs) == 2
+    result = rank.build(
+        collected, group.cohorts(collected.runs, group.machine_names(collected.runs))
+    )
+    rankings = [
+        ranking
+        for cohort in result.cohorts
+        for experiment in cohort.experiments
+        for view in experiment.groups
+        for ranking in view.rankings
+    ]
+    checked = 0
+    for ranking in rankings:
+        medians = [f for f in ranking.figures if f.is_median]
+        if not medians:
+            continue
+        (median,) = medians
+        for figure in ranking.figures:
+            comparison = figure.comparison
+            if comparison is None or comparison.ratio is None:
+                continue
+            assert len(figure.processes) == len(median.processes) == MIN_PROCESSES
+            assert comparison.rule == PROCESSES
+            pair = [median.runs[0].directory, figure.runs[0].directory]
+            assert figure.metric is not None
+            key = figure.metric.key
+            (row,) = [r for r in diff(load_inputs(pair), force=True).rows[1] if r.metric.key == key]
+            assert row.comparison.rule == PROCESSES
+            assert comparison.ratio == pytest.approx(row.comparison.ratio, rel=1e-12)
+            assert comparison.p_value == pytest.approx(row.comparison.p_value, rel=1e-9)
+            assert comparison.threshold == pytest.approx(row.comparison.threshold, rel=1e-12)
+            checked += 1
+    assert checked >= 3  # the timed headlines of the experiments both machines ran

@@ -28,6 +28,7 @@ def _figure(figure: Figure) -> dict[str, Any]:
         "machine": figure.machine.label,
         "value": figure.value,
         "values": len(figure.values),
+        "processes": max(1, len(figure.processes)),
         "runs": [r.manifest["run_id"] for r in figure.runs],
         "class_median": figure.is_median,
     }
@@ -40,6 +41,7 @@ def _figure(figure: Figure) -> dict[str, Any]:
             threshold=comparison.threshold,
             verdict=comparison.verdict,
             reason=comparison.reason,
+            rule=comparison.rule,
         )
     return record
 

@@ -5,11 +5,14 @@ The figures come from the experiments' sections (`headlines`), so nothing here n
 experiment. A figure backed by a timing metric is the median of that metric's raw values:
 from the machine's latest run, or pooled over all its runs of those settings (`pooled`).
 Such a figure is compared with the machine at the class median (the lower median of the
-group's figures) exactly as the diff compares two runs: the rank test on the raw values
-against the median machine's scaled by a threshold, the threshold the larger of the
-minimum ratio and the two machines' own measured drift, and one family for the whole page
-(Tarone's choice of the testable, then Holm's correction), so the chance of any false
-"slower" or "faster" anywhere on the page stays at most α.
+group's figures) exactly as the diff compares two runs: where both latest runs hold the
+timing from at least MIN_PROCESSES processes (their workers'), Welch's test on the
+processes' log medians; else the rank test on the raw values against the median machine's
+scaled by a threshold, the threshold the larger of the minimum ratio and the two
+machines' own measured drift; one family for the whole page (Tarone's choice of the
+testable, then Holm's correction), so the chance of any false "slower" or "faster"
+anywhere on the page stays at most α. Pooled runs are several runs' values, not one run's
+processes: they keep the rank test.
 """
 
 from __future__ import annotations
@@ -23,8 +26,15 @@ from experiments.contract import declaration
 from experiments.contract.declaration import Metric
 from report.classview.collect import Collected
 from report.classview.group import Cohort, Machine, SettingsGroup, settings_groups
-from report.diff.compare import RunInput, machine_differences, pair_drift, timing_metrics
-from report.diff.stats import Comparison, decide, measure
+from report.diff.compare import (
+    MIN_PROCESSES,
+    RunInput,
+    machine_differences,
+    pair_drift,
+    process_values,
+    timing_metrics,
+)
+from report.diff.stats import Comparison, decide, measure, measure_processes
 from report.render import sections
 from report.render.load import RunResults
 
@@ -41,6 +51,8 @@ class Figure:
     metric: Metric | None = None
     comparison: Comparison | None = None  # against the median machine
     is_median: bool = False
+    # the latest run's values process by process (its own, then its workers'), if not pooled
+    processes: list[list[float]] = field(default_factory=list)
 
     @property
     def cv(self) -> float | None:
@@ -130,7 +142,10 @@ def _figures(name: str, machine: Machine, runs: list[RunResults], pooled: bool) 
         values = [v for m in metrics if m is not None for v in m.values]
         metric = next((m for m in metrics if m is not None), None)
         value = statistics.median(values) if values else None
-        found.append(Figure(machine, headline, value, values, used, metric))
+        figure = Figure(machine, headline, value, values, used, metric)
+        if not pooled and metric is not None:
+            figure.processes = process_values(latest.experiments[name], metric)
+        found.append(figure)
     return found
 
 
@@ -174,17 +189,31 @@ class _Drift:
             )
         return self._inputs[key]
 
+    def guard(self, first: Figure, second: Figure) -> float:
+        """What a timing decided from processes must clear: the shift of the machine's level
+        between two runs of one machine (the diff's `guard_for`; 1.0 between machines)."""
+        metric = second.metric or first.metric
+        widest = 1.0
+        for a in first.runs:
+            for b in second.runs:
+                drift = self._pair(a, b)
+                widest = max(widest, drift.guard_for(metric) if metric else 1.0)
+        return widest
+
+    def _pair(self, a: RunResults, b: RunResults) -> Any:
+        key = (id(a), id(b))
+        if key not in self._pairs:
+            mine, theirs = self._input(a), self._input(b)
+            same = not machine_differences([mine, theirs])["identity"]
+            self._pairs[key] = pair_drift(mine, theirs, same)
+        return self._pairs[key]
+
     def allowance(self, first: Figure, second: Figure) -> float:
         metric = second.metric or first.metric
         widest = 1.0
         for a in first.runs:
             for b in second.runs:
-                key = (id(a), id(b))
-                if key not in self._pairs:
-                    mine, theirs = self._input(a), self._input(b)
-                    same = not machine_differences([mine, theirs])["identity"]
-                    self._pairs[key] = pair_drift(mine, theirs, same)
-                drift = self._pairs[key]
+                drift = self._pair(a, b)
                 widest = max(widest, drift.allowance_for(metric) if metric else drift.allowance)
         return widest
 
@@ -218,8 +247,14 @@ def build(
             experiments.append(ExperimentView(name, group_views, extras, sentences))
         views.append(CohortView(cohort, experiments))
     drift = _Drift()
-    measured = [measure(ref.values, fig.values, with_interval=False) for ref, fig in pending]
-    allowances = [drift.allowance(ref, fig) for ref, fig in pending]
+    measured, allowances = [], []
+    for ref, fig in pending:
+        if min(len(ref.processes), len(fig.processes)) >= MIN_PROCESSES:
+            measured.append(measure_processes(ref.processes, fig.processes))
+            allowances.append(drift.guard(ref, fig))
+        else:
+            measured.append(measure(ref.values, fig.values, with_interval=False))
+            allowances.append(drift.allowance(ref, fig))
     decided = decide(measured, alpha=alpha, min_ratio=min_ratio, drift=allowances)
     for (_ref, figure), comparison in zip(pending, decided, strict=True):
         figure.comparison = comparison
