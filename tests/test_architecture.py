@@ -314,18 +314,21 @@ def _string_constants(path: Path) -> Iterator[str]:
             yield node.value
 
 
-def test_the_diff_names_no_experiment() -> None:
-    """What the diff shows of an experiment beyond its timings comes from that experiment's
-    section (`side_by_side`), so adding an experiment edits no diff code."""
+def test_the_diff_and_the_class_page_name_no_experiment() -> None:
+    """What the diff and the class page show of an experiment beyond its timings comes from
+    that experiment's section (`side_by_side`, `headlines`, `across_machines`), so adding an
+    experiment edits no diff or class code."""
     names = set(_declared())
     found = [
         f"{path.relative_to(ROOT)}: {text!r}"
-        for path in sorted((ROOT / "report" / "diff").rglob("*.py"))
+        for folder in ("diff", "classview")
+        for path in sorted((ROOT / "report" / folder).rglob("*.py"))
         for text in _string_constants(path)
         if names & set(re.findall(r"\w+", text))
     ]
-    template = (ROOT / "templates" / "diff.html.j2").read_text(encoding="utf-8")
-    found += [f"diff.html.j2: {name}" for name in sorted(names) if name in template]
+    for name in ("diff.html.j2", "class.html.j2"):
+        template = (ROOT / "templates" / name).read_text(encoding="utf-8")
+        found += [f"{name}: {n}" for n in sorted(names) if n in template]
     assert found == []
     # the check can see a name: the section modules hold theirs
     assert "cpu_vs_gpu" in set(_string_constants(ROOT / "report/render/sections/cpu_vs_gpu.py"))
