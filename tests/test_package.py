@@ -52,13 +52,19 @@ def test_report_renders_the_run_the_runner_wrote(args: list[str], rendered: list
     assert run_command.rendered_folder(args) == rendered
 
 
-def test_run_without_torch_says_how_to_get_it(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+@pytest.fixture
+def torch_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This Python as one without torch: the report-only install."""
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
     )
+
+
+@pytest.mark.usefixtures("torch_missing")
+def test_run_without_torch_says_how_to_get_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     called: list[list[str]] = []
     monkeypatch.setattr(subprocess, "call", lambda *a, **k: called.append(a[0]))
     assert run_command.main_run("report", ["--profile", "quick"], "gpu-study", len) == EXIT_USAGE
@@ -67,13 +73,10 @@ def test_run_without_torch_says_how_to_get_it(
     assert "'.[run]'" in err and err.count("\n") == 1
 
 
+@pytest.mark.usefixtures("torch_missing")
 def test_run_help_without_torch_says_where_the_options_are(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
-    real = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a)
-    )
     assert run_command.main_run("run", ["--help"], "gpu-study", len) == 0
     err = capsys.readouterr().err
     assert "--profile" in err and "--workers" in err and err.count("\n") == 1

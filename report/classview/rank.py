@@ -6,7 +6,7 @@ experiment. A figure backed by a timing metric is the median of that metric's ra
 from the machine's latest run, or pooled over all its runs of those settings (`pooled`).
 Such a figure is compared with the machine at the class median (the lower median of the
 group's figures) exactly as the diff compares two runs: where both latest runs hold the
-timing from at least MIN_PROCESSES processes (their workers'), Welch's test on the
+timing from enough processes (`by_processes`) (their workers'), Welch's test on the
 processes' log medians; else the rank test on the raw values against the median machine's
 scaled by a threshold, the threshold the larger of the minimum ratio and the two
 machines' own measured drift; one family for the whole page (Tarone's choice of the
@@ -27,8 +27,8 @@ from experiments.contract.declaration import Metric
 from report.classview.collect import Collected
 from report.classview.group import Cohort, Machine, SettingsGroup, settings_groups
 from report.diff.compare import (
-    MIN_PROCESSES,
     RunInput,
+    by_processes,
     machine_differences,
     pair_drift,
     process_values,
@@ -249,7 +249,7 @@ def build(
     drift = _Drift()
     measured, allowances = [], []
     for ref, fig in pending:
-        if min(len(ref.processes), len(fig.processes)) >= MIN_PROCESSES:
+        if by_processes(ref.processes, fig.processes):
             measured.append(measure_processes(ref.processes, fig.processes))
             allowances.append(drift.guard(ref, fig))
         else:

@@ -138,6 +138,12 @@ def timing_metrics(document: dict[str, Any]) -> dict[str, Metric]:
 MIN_PROCESSES = 3
 
 
+def by_processes(mine: Sequence[Sequence[float]], other: Sequence[Sequence[float]]) -> bool:
+    """Whether a timing with these values per process is decided by the processes rule
+    (the diff's and the class page's one choice)."""
+    return min(len(mine), len(other)) >= MIN_PROCESSES
+
+
 def process_values(document: dict[str, Any], metric: Metric) -> list[list[float]]:
     """A timing's values process by process: the run's own, then each worker's."""
     groups = [list(metric.values)]
@@ -378,7 +384,7 @@ def diff(
     measured, guards = [], []
     for index, _name, metric, mine, other in pending:
         drift = result.drift[index]
-        if min(len(mine), len(other)) >= MIN_PROCESSES:
+        if by_processes(mine, other):
             measured.append(measure_processes(mine, other))
             guards.append(drift.guard_for(metric))
         else:
