@@ -27,7 +27,7 @@ from report.render.environment import FONT_MARKER, embed_fonts
 from report.render.environment import environment as jinja_environment
 from report.render.sections import side_by_side
 from report.words import i18n
-from report.words.formatting import duration, percent, ratio
+from report.words.formatting import NBSP, duration, percent, ratio
 from report.words.i18n import _
 
 VERDICT_MARK = {
@@ -100,8 +100,10 @@ def table_rows(rows: list[Row]) -> list[list[str]]:
         [
             row.experiment,
             row.name,
-            f"{len(row.baseline)} / {len(row.other)}",
-            f"{row.processes[0]} / {row.processes[1]}",
+            # no line break inside a pair of counts: a phone's narrow column showed "34 / 34"
+            # on three lines
+            f"{len(row.baseline)}{NBSP}/{NBSP}{len(row.other)}",
+            f"{row.processes[0]}{NBSP}/{NBSP}{row.processes[1]}",
             duration(_typical(row, 0)),
             duration(_typical(row, 1)),
             ratio(row.comparison.ratio) if row.comparison.ratio is not None else "—",
