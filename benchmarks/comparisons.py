@@ -78,6 +78,8 @@ def verdict_counts(first: Path, second: Path, alpha: float) -> dict[str, Any]:
         "allowance": drift.allowance,
         "within": max(d for d in (drift.within_baseline, drift.within_other) if d),
         "level": drift.level_shift or 1.0,
+        # workers the processes rule left out of an experiment (a moment of their own)
+        "left_out": len(result.left_out(1)),
         "ratios": [r.comparison.ratio for r in rows if r.comparison.ratio],
         # each timing: its experiment, the rule that decided it, its verdict, its threshold
         "rows": [
@@ -118,7 +120,8 @@ def report_real(pairs: list[dict[str, Any]], alpha: float, slowdown: float) -> l
         print(
             f"  pair {index + 1:2d}: {alarms} false SLOWER/faster of {aa['metrics']} timings "
             f"({aa['tested']} tested), {aa['within_drift']} within drift; allowance "
-            f"{aa['allowance']:.3f}×, median ratio {offsets[-1]:.3f}×"
+            f"{aa['allowance']:.3f}×, median ratio {offsets[-1]:.3f}×; workers left out "
+            f"{aa['left_out']}"
         )
         for alarm in aa["alarms"]:
             print(f"           {alarm}")
@@ -132,7 +135,8 @@ def report_real(pairs: list[dict[str, Any]], alpha: float, slowdown: float) -> l
         print(
             f"  pair {index + 1:2d}: SLOWER on {power['slower']}/{power['metrics']} "
             f"({share:.0%}); within drift {power['within_drift']}; whole-run drift "
-            f"{power['allowance']:.3f}×, level shift {power['level']:.3f}×"
+            f"{power['allowance']:.3f}×, level shift {power['level']:.3f}×; workers left out "
+            f"{power['left_out']}"
         )
     for limit, wanted in ((1.3, 0.6), (1.10, 0.9)):
         chosen = [p for p in powers if p["allowance"] < limit]

@@ -1,5 +1,6 @@
 """Timings from several processes: the workers that measure them again after a run, and the
-diff's rule for them (Welch's t test on the processes' medians), checked against SciPy."""
+diff's rule for them (the moderated t test on the processes' medians; its statistics are
+checked against SciPy in test_moderated.py)."""
 
 from __future__ import annotations
 
@@ -17,48 +18,28 @@ from scipy import stats
 from experiments.contract import declaration
 from experiments.contract import format as rf
 from experiments.contract.drift import level_shift
-from experiments.contract.statistics import welch
+from experiments.contract.statistics import NO_PRIOR, fit_prior
+from experiments.contract.statistics import two_runs as run_model
 from experiments.core import cli as run_cli
 from experiments.core import replicas
 from experiments.suite import cpu_vs_gpu, step_overhead
-from report.diff.compare import MIN_PROCESSES, diff, load_inputs, process_values
+from report.diff.compare import diff, load_inputs
+from report.diff.processes import MIN_PROCESSES, process_values
 from report.diff.stats import (
     FASTER,
+    MIN_TIMINGS_FOR_PRIOR,
     PROCESSES,
     REPEATS,
     SLOWER,
     WITHIN_DRIFT,
     WITHIN_NOISE,
+    beyond_processes,
     decide,
     measure_processes,
 )
 from tests.conftest import FIXTURES
 
 CLASS_FIXTURES = FIXTURES.parent / "class"
-
-
-@pytest.mark.parametrize("alternative", ["two-sided", "greater", "less"])
-@pytest.mark.parametrize(("n1", "n2"), [(2, 2), (3, 5), (5, 5), (4, 9), (10, 3)])
-def test_welch_matches_scipy(n1: int, n2: int, alternative: str) -> None:
-    rng = random.Random(n1 * 100 + n2)
-    for _ in range(20):
-        a = [rng.gauss(0, 1) for _ in range(n1)]
-        b = [rng.gauss(0.4, 2) for _ in range(n2)]
-        shift = rng.uniform(-1, 1)
-        expected = stats.ttest_ind(
-            a, [x + shift for x in b], equal_var=False, alternative=alternative
-        ).pvalue
-        ours = welch(a, b, alternative, shift)
-        assert ours.p_value == pytest.approx(expected, rel=1e-9, abs=1e-300)
-        assert (ours.smallest_p, ours.method) == (0.0, "welch")
-
-
-def test_welch_without_spread_is_decided_by_the_sign() -> None:
-    assert welch([1.0, 1.0], [1.0, 1.0]).p_value == 1.0
-    assert welch([2.0, 2.0], [1.0, 1.0], "greater").p_value == 0.0
-    assert welch([2.0, 2.0], [1.0, 1.0], "less").p_value == 1.0
-    with pytest.raises(ValueError, match="at least two"):
-        welch([1.0], [1.0, 2.0])
 
 
 def test_the_level_shift_is_the_ratio_of_geometric_means() -> None:
@@ -74,23 +55,34 @@ def _groups(level: float, spread: float, rng: random.Random, k: int = 5) -> list
     return [[own * rng.lognormvariate(0, 0.05) for _ in range(20)] for own in levels]
 
 
-def test_the_processes_rule_is_welch_on_log_medians() -> None:
+def test_one_timing_alone_is_the_run_models_t_test_on_log_medians() -> None:
+    """Below MIN_TIMINGS_FOR_PRIOR timings there is no prior: the t test of the run model
+    (the run's own process first; a steady offset of it from the workers is fitted)."""
     rng = random.Random(3)
     base, other = _groups(1e-4, 0.03, rng), _groups(1.3e-4, 0.03, rng)
     measured = measure_processes(base, other)
     logs_a = [math.log(statistics.median(g)) for g in base]
     logs_b = [math.log(statistics.median(g)) for g in other]
     assert measured.rule == PROCESSES and measured.groups == (tuple(logs_a), tuple(logs_b))
+    # equal sizes: the ratio of the geometric means
     assert measured.ratio == pytest.approx(
         math.exp(statistics.fmean(logs_b) - statistics.fmean(logs_a))
     )
-    interval = stats.ttest_ind(logs_b, logs_a, equal_var=False).confidence_interval(0.95)
-    assert measured.interval == pytest.approx((math.exp(interval.low), math.exp(interval.high)))
+    # the model's residuals: each run's workers about their mean, and the two runs' own
+    # processes' offsets about their common offset (k = 5 a side, 7 degrees of freedom)
+    offsets = [logs[0] - statistics.fmean(logs[1:]) for logs in (logs_a, logs_b)]
+    squares = sum(statistics.variance(logs[1:]) * 3 for logs in (logs_a, logs_b))
+    variance = (squares + 0.8 / 2 * (offsets[0] - offsets[1]) ** 2) / 7
+    se = math.sqrt(variance * 2 / 5)
+    difference = statistics.fmean(logs_b) - statistics.fmean(logs_a)
+    half = stats.t.ppf(0.975, 7) * se
+    assert measured.interval == pytest.approx(
+        (math.exp(difference - half), math.exp(difference + half))
+    )
     (decided,) = decide([measured], alpha=0.01, min_ratio=1.05, drift=[1.1])
-    expected = stats.ttest_ind(
-        logs_b, [v + math.log(1.1) for v in logs_a], equal_var=False, alternative="greater"
-    ).pvalue
+    expected = stats.t.sf((difference - math.log(1.1)) / se, 7)
     assert decided.p_value == pytest.approx(min(1.0, 2 * expected), rel=1e-9)
+    assert decided.interval == pytest.approx(measured.interval)
     assert decided.threshold == 1.1 and decided.verdict == SLOWER
 
 
@@ -219,7 +211,7 @@ def test_the_class_page_decides_timings_with_processes_as_the_diff_does(tmp_path
     the processes rule and gives the diff's ratio, p and threshold."""
     from report.classview import group, rank
     from report.classview.collect import collect
-    from report.diff.compare import timing_metrics
+    from report.diff.processes import timing_metrics
 
     drive = tmp_path / "drive"
     for label, factors in (("lab-pc-1", (0.97, 1.04)), ("张三的笔记本", (1.06, 0.99))):
@@ -252,6 +244,19 @@ def test_the_class_page_decides_timings_with_processes_as_the_diff_does(tmp_path
         for view in experiment.groups
         for ranking in view.rankings
     ]
+    # the page's family of processes-rule timings lends its own prior, as a diff's does
+    family = [
+        f.comparison.groups
+        for ranking in rankings
+        for f in ranking.figures
+        if f.comparison is not None and f.comparison.groups is not None
+    ]
+    contrasts = [run_model(*groups) for groups in family]
+    prior = (
+        fit_prior([c.variance for c in contrasts], [c.df for c in contrasts])
+        if len(family) >= MIN_TIMINGS_FOR_PRIOR
+        else NO_PRIOR
+    )
     checked = 0
     for ranking in rankings:
         medians = [f for f in ranking.figures if f.is_median]
@@ -270,7 +275,10 @@ def test_the_class_page_decides_timings_with_processes_as_the_diff_does(tmp_path
             (row,) = [r for r in diff(load_inputs(pair), force=True).rows[1] if r.metric.key == key]
             assert row.comparison.rule == PROCESSES
             assert comparison.ratio == pytest.approx(row.comparison.ratio, rel=1e-12)
-            assert comparison.p_value == pytest.approx(row.comparison.p_value, rel=1e-9)
+            assert comparison.groups == row.comparison.groups
             assert comparison.threshold == pytest.approx(row.comparison.threshold, rel=1e-12)
+            assert comparison.groups is not None and comparison.threshold is not None
+            expected, _direction = beyond_processes(*comparison.groups, comparison.threshold, prior)
+            assert comparison.p_value == pytest.approx(expected.p_value, rel=1e-12)
             checked += 1
     assert checked >= 3  # the timed headlines of the experiments both machines ran

@@ -88,6 +88,58 @@ def t_quantile(probability: float, df: float) -> float:
     return (low + high) / 2.0
 
 
+def digamma(x: float) -> float:
+    """ψ(x) = d/dx ln Γ(x) for x > 0: the recurrence up to x ≥ 20, then the asymptotic series
+    (error below 1e-13 there)."""
+    if not x > 0:
+        raise ValueError(f"digamma needs a positive argument, got {x}")
+    shifted = 0.0
+    while x < 20.0:
+        shifted -= 1.0 / x
+        x += 1.0
+    inverse_square = 1.0 / (x * x)
+    series = inverse_square * (
+        1 / 12 - inverse_square * (1 / 120 - inverse_square * (1 / 252 - inverse_square / 240))
+    )
+    return shifted + math.log(x) - 0.5 / x - series
+
+
+def trigamma(x: float) -> float:
+    """ψ'(x), the variance of log of a χ²/2-shaped value, for x > 0; as `digamma`."""
+    if not x > 0:
+        raise ValueError(f"trigamma needs a positive argument, got {x}")
+    shifted = 0.0
+    while x < 20.0:
+        shifted += 1.0 / (x * x)
+        x += 1.0
+    inverse = 1.0 / x
+    inverse_square = inverse * inverse
+    series = (
+        inverse
+        + inverse_square / 2
+        + inverse
+        * inverse_square
+        * (1 / 6 - inverse_square * (1 / 30 - inverse_square * (1 / 42 - inverse_square / 30)))
+    )
+    return shifted + series
+
+
+def inverse_trigamma(y: float) -> float:
+    """The x > 0 with ψ'(x) = y (ψ' falls from ∞ to 0), by bisection on log x."""
+    if not (y > 0 and math.isfinite(y)):
+        raise ValueError(f"trigamma takes only finite positive values, not {y}")
+    low, high = -40.0, 40.0  # log x: ψ'(e^-40) ≈ e^80, ψ'(e^40) ≈ e^-40
+    for _ in range(200):
+        middle = (low + high) / 2.0
+        if trigamma(math.exp(middle)) > y:
+            low = middle
+        else:
+            high = middle
+        if high - low < 1e-13:
+            break
+    return math.exp((low + high) / 2.0)
+
+
 def t95(df: int) -> float:
     """Two-sided 95 % critical value of Student's t with `df` degrees of freedom."""
     if df < 1:

@@ -16,7 +16,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 
-from experiments.contract.distributions import t_survival
+from experiments.contract.distributions import (
+    digamma,
+    inverse_trigamma,
+    t_survival,
+    trigamma,
+)
 
 # --------------------------------------------------------------------------
 # Ranks
@@ -265,40 +270,123 @@ def kruskal_wallis(groups: Sequence[Sequence[float]], seed: int = 0) -> RankTest
 
 
 # --------------------------------------------------------------------------
-# Welch's t test (two independent samples of unequal variance)
+# The moderated t test (Smyth 2004, limma's eBayes): many timings, a few processes each
 
 
-def welch(
-    first: Sequence[float],
-    second: Sequence[float],
-    alternative: str = "two-sided",
-    shift: float = 0.0,
-) -> RankTest:
-    """Welch's t test of mean(first) - mean(second) against `shift`, as SciPy's
-    ttest_ind(first, second - shift, equal_var=False): "greater" asks whether the
-    difference is above `shift`, "less" below, "two-sided" either. The diff uses it on the
-    logarithms of process medians: a handful of values each, each from its own process,
-    where a rank test could never reach a corrected level. Its smallest p is 0 (smallest_p)."""
-    if alternative not in ("two-sided", "greater", "less"):
-        raise ValueError(f"unknown alternative {alternative!r}")
+@dataclass(frozen=True)
+class Prior:
+    """What a family of timings says about any one timing's variance: a scaled inverse χ²
+    with `df` degrees of freedom (0: says nothing; inf: every timing has `variance`)
+    around `variance`. `timings`: how many variances it was fitted from."""
+
+    df: float
+    variance: float
+    timings: int
+
+
+NO_PRIOR = Prior(0.0, 0.0, 0)
+
+
+def fit_prior(variances: Sequence[float], dfs: Sequence[float]) -> Prior:
+    """Smyth's method of moments on the log variances (limma's fitFDist without
+    covariates): each s² is the prior's σ² times χ²_d/d times an F draw, so the mean of
+    log s² − ψ(d/2) + log(d/2) estimates log s0² − ψ(d0/2) + log(d0/2), and its variance
+    beyond the known ψ'(d/2) is ψ'(d0/2). No spread beyond that: d0 is infinite. Zero
+    variances are raised to 1e-5 × the median first, as limma does, so that one timing
+    without spread cannot pull the log mean to −∞."""
+    if len(variances) != len(dfs):
+        raise ValueError("one degree of freedom per variance")
+    usable = [
+        (v, d) for v, d in zip(variances, dfs, strict=True) if d > 0 and math.isfinite(v) and v >= 0
+    ]
+    if len(usable) < 2:
+        return NO_PRIOR
+    middle = statistics.median(v for v, _ in usable) or 1.0
+    logs = [math.log(max(v, 1e-5 * middle)) - digamma(d / 2) + math.log(d / 2) for v, d in usable]
+    mean = statistics.fmean(logs)
+    excess = statistics.variance(logs) - statistics.fmean(trigamma(d / 2) for _, d in usable)
+    if excess <= 0:
+        return Prior(math.inf, math.exp(mean), len(usable))
+    df = 2 * inverse_trigamma(excess)
+    return Prior(df, math.exp(mean + digamma(df / 2) - math.log(df / 2)), len(usable))
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """The difference between two runs' means as a linear model estimates it: `difference`,
+    its standard error per unit of residual SD (`scale`), and the residual `variance` on
+    `df` degrees of freedom."""
+
+    difference: float
+    scale: float
+    variance: float
+    df: int
+
+
+def two_runs(first: Sequence[float], second: Sequence[float]) -> Contrast:
+    """Two runs' log process medians, each run's own process first, then its workers': the
+    least-squares fit of y = run mean + β·[the run's own process]. The run's own process
+    measures the full configuration, its workers a shorter replica, and the two differ by a
+    steady amount on some timings (the crossover's smallest sizes by about 20 %); that
+    amount is the same in both runs, so β takes it out of the residual variance instead of
+    counting it as spread between processes, at the cost of one degree of freedom. With
+    equal sizes the difference is exactly the difference of the two runs' means."""
     _check_samples([first, second])
     n1, n2 = len(first), len(second)
-    if n1 < 2 or n2 < 2:
-        raise ValueError("Welch's test needs at least two values on each side")
-    v1, v2 = statistics.variance(first) / n1, statistics.variance(second) / n2
-    difference = statistics.fmean(first) - statistics.fmean(second) - shift
-    se = math.sqrt(v1 + v2)
-    if se == 0:  # no spread on either side: the sign of the difference is all there is
-        t = math.copysign(math.inf, difference) if difference else 0.0
-        df = float(n1 + n2 - 2)
+    if n1 < 3 or n2 < 3:
+        raise ValueError("the run model needs the run's own process and two workers a side")
+    workers1, workers2 = first[1:], second[1:]
+    mean1, mean2 = statistics.fmean(workers1), statistics.fmean(workers2)
+    # each run's own process against its workers' mean; β is their weighted mean
+    off1, off2 = first[0] - mean1, second[0] - mean2
+    weight1, weight2 = (n1 - 1) / n1, (n2 - 1) / n2
+    beta = (weight1 * off1 + weight2 * off2) / (weight1 + weight2)
+    level1 = mean1 + (off1 - beta) / n1
+    level2 = mean2 + (off2 - beta) / n2
+    squares = (
+        sum((x - mean1) ** 2 for x in workers1)
+        + sum((x - mean2) ** 2 for x in workers2)
+        + weight1 * weight2 / (weight1 + weight2) * (off1 - off2) ** 2
+    )
+    df = n1 + n2 - 3
+    # the contrast's variance factor, c'(X'X)⁻¹c for c = (−1, 1, 0) and the columns
+    # [run 1, run 2, own process]: X'X = [[n1, 0, 1], [0, n2, 1], [1, 1, 2]]
+    determinant = n1 * n2 * 2 - n1 - n2
+    factor = (2 * n2 - 1 + 2 * n1 - 1 - 2) / determinant
+    return Contrast(level2 - level1, math.sqrt(factor), squares / df, df)
+
+
+def moderated_t(
+    contrast: Contrast,
+    prior: Prior,
+    alternative: str = "two-sided",
+    shift: float = 0.0,
+) -> tuple[RankTest, float, float]:
+    """The t test of the contrast's difference against `shift`, with its residual variance
+    moderated by `prior`: (d0·s0² + d·s²) / (d0 + d) on d0 + d degrees of freedom. With
+    NO_PRIOR it is the ordinary t test of the linear model. A handful of processes a side
+    estimates its own variance poorly, and the t quantile that a Holm-corrected level needs
+    on 7 degrees of freedom is about twice the normal's; the other timings of the same
+    diff lend their variances. Returns the test, the standard error of the difference and
+    the degrees of freedom (for an interval)."""
+    if alternative not in ("two-sided", "greater", "less"):
+        raise ValueError(f"unknown alternative {alternative!r}")
+    if math.isinf(prior.df):
+        variance, df = prior.variance, math.inf
     else:
-        t = difference / se
-        df = (v1 + v2) ** 2 / (v1**2 / (n1 - 1) + v2**2 / (n2 - 1))
+        own = contrast.variance
+        variance = (prior.df * prior.variance + contrast.df * own) / (prior.df + contrast.df)
+        df = prior.df + contrast.df
+    se = math.sqrt(variance) * contrast.scale
+    difference = contrast.difference - shift
+    # no spread anywhere: the sign of the difference is all there is
+    sign_only = math.copysign(math.inf, difference) if difference else 0.0
+    t = difference / se if se else sign_only
 
     def upper(x: float) -> float:
         if math.isinf(x):
             return 0.0 if x > 0 else 1.0
-        return t_survival(x, df)
+        return normal_cdf(-x) if math.isinf(df) else t_survival(x, df)
 
     if alternative == "greater":
         p = upper(t)
@@ -306,7 +394,7 @@ def welch(
         p = upper(-t)
     else:
         p = min(1.0, 2 * upper(abs(t)))
-    return RankTest(p, 0.0, "welch")
+    return RankTest(p, 0.0, "moderated t"), se, df
 
 
 # --------------------------------------------------------------------------

@@ -6,13 +6,13 @@ experiment. A figure backed by a timing metric is the median of that metric's ra
 from the machine's latest run, or pooled over all its runs of those settings (`pooled`).
 Such a figure is compared with the machine at the class median (the lower median of the
 group's figures) exactly as the diff compares two runs: where both latest runs hold the
-timing from enough processes (`by_processes`) (their workers'), Welch's test on the
-processes' log medians; else the rank test on the raw values against the median machine's
-scaled by a threshold, the threshold the larger of the minimum ratio and the two
-machines' own measured drift; one family for the whole page (Tarone's choice of the
-testable, then Holm's correction), so the chance of any false "slower" or "faster"
-anywhere on the page stays at most α. Pooled runs are several runs' values, not one run's
-processes: they keep the rank test.
+timing from enough processes (`by_processes`) (their workers'), the moderated t test on
+the processes' log medians (its prior from the page's own such timings); else the rank
+test on the raw values against the median machine's scaled by a threshold, the threshold
+the larger of the minimum ratio and the two machines' own measured drift; one family for
+the whole page (Tarone's choice of the testable, then Holm's correction), so the chance of
+any false "slower" or "faster" anywhere on the page stays at most α. Pooled runs are
+several runs' values, not one run's processes: they keep the rank test.
 """
 
 from __future__ import annotations
@@ -26,14 +26,8 @@ from experiments.contract import declaration
 from experiments.contract.declaration import Metric
 from report.classview.collect import Collected
 from report.classview.group import Cohort, Machine, SettingsGroup, settings_groups
-from report.diff.compare import (
-    RunInput,
-    by_processes,
-    machine_differences,
-    pair_drift,
-    process_values,
-    timing_metrics,
-)
+from report.diff.compare import RunInput, machine_differences, pair_drift
+from report.diff.processes import by_processes, process_values, timing_metrics
 from report.diff.stats import Comparison, decide, measure, measure_processes
 from report.render import sections
 from report.render.load import RunResults

@@ -27,6 +27,13 @@ from experiments.contract.format import (
     dumps,
     read_document,
 )
+from report.diff.processes import (
+    LeftOut,
+    by_processes,
+    process_values,
+    slow_moments,
+    timing_metrics,
+)
 from report.diff.stats import (
     PROCESSES,
     SLOWER,
@@ -121,37 +128,6 @@ def machine_differences(runs: Sequence[RunInput]) -> dict[str, list[dict[str, An
         elif key.startswith(IDENTITY_PREFIXES) and key not in ("schema_version", "kind"):
             identity.append(row)
     return {"identity": identity, "volatile": volatile}
-
-
-def timing_metrics(document: dict[str, Any]) -> dict[str, Metric]:
-    """An experiment's raw repeated timings by a key that matches across machines, as its
-    declaration names them (the reader has already refused an undeclared experiment)."""
-    if document["status"] != "ok":
-        return {}
-    metrics = declaration.get(document["experiment"]).metrics(document["data"])
-    return {metric.key: metric for metric in metrics}
-
-
-# A timing is decided from process medians where both sides have at least this many
-# processes (the run's own and its workers', experiments.core.replicas); else from the
-# values of the run's own process, held against the machines' whole drift.
-MIN_PROCESSES = 3
-
-
-def by_processes(mine: Sequence[Sequence[float]], other: Sequence[Sequence[float]]) -> bool:
-    """Whether a timing with these values per process is decided by the processes rule
-    (the diff's and the class page's one choice)."""
-    return min(len(mine), len(other)) >= MIN_PROCESSES
-
-
-def process_values(document: dict[str, Any], metric: Metric) -> list[list[float]]:
-    """A timing's values process by process: the run's own, then each worker's."""
-    groups = [list(metric.values)]
-    for entry in document.get("processes", []):
-        values = entry["values"].get(metric.key)
-        if values:
-            groups.append(list(values))
-    return groups
 
 
 def metric_name(metric: Metric) -> str:
@@ -258,6 +234,19 @@ class DiffResult:
                         BusyNote(run.label, name, conditions.get("other_processes_cpu_cores"))
                     )
         return notes
+
+    def left_out(self, index: int) -> list[LeftOut]:
+        """The workers the baseline and run `index` lost to a moment of their own, in the
+        experiments both ran."""
+        found = []
+        pair = (self.runs[self.baseline], self.runs[index])
+        for run in pair:
+            for name, document in sorted(run.experiments.items()):
+                if not all(name in other.experiments for other in pair):
+                    continue
+                for round_, ratio in sorted(slow_moments(document).items()):
+                    found.append(LeftOut(run.label, name, round_, ratio))
+        return found
 
     @property
     def planted(self) -> list[str]:

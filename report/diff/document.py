@@ -29,6 +29,16 @@ def document(result: DiffResult) -> dict[str, Any]:
             {
                 "run": index,
                 "copy_of_baseline": index in result.copies,
+                # workers the processes rule left out (processes.slow_moments)
+                "left_out": [
+                    {
+                        "label": w.label,
+                        "experiment": w.experiment,
+                        "round": w.round,
+                        "ratio": w.ratio,
+                    }
+                    for w in result.left_out(index)
+                ],
                 "drift": {
                     "within_baseline": drift.within_baseline,
                     "within_other": drift.within_other,

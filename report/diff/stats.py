@@ -6,12 +6,17 @@ must be beyond the smallest ratio that matters and beyond what the machine's own
 speed could explain. Two rules, by what a timing's files hold:
 
 - processes (`measure_processes`): the timing was measured in several fresh processes a side
-  (experiments.core.replicas). Each process's median is one value; Welch's t test of the log
-  ratio of their geometric means against the threshold. Between processes a timing moves
-  with everything one process cannot show (address layout, allocator, thread placement, the
-  moment), so that movement is measured, not assumed; what it cannot contain is the machine
-  running its whole second run at another level, which the reference workloads' level
-  shift between the runs guards.
+  (experiments.core.replicas). Each process's median is one value; the moderated t test
+  (Smyth 2004) of the log ratio of the two runs against the threshold, in a model that
+  lets each run's own process sit a steady amount off its workers (`two_runs`): each
+  timing's residual variance, from 4 or 5 processes a side, is shrunk toward what the
+  other timings of the same diff show (`fit_prior`), by as much as their variances
+  agree. Workers that ran an experiment in a moment of their own are already left out
+  (report.diff.processes.slow_moments). Between processes a timing moves with everything
+  one process cannot show (address layout, allocator, thread placement, the moment), so
+  that movement is measured, not assumed; what it cannot contain is the machine running
+  its whole second run at another level, which the reference workloads' level shift
+  between the runs guards.
 - repeats (`measure`): the values of one process a side. The Mann–Whitney U test on them,
   against the widest drift of the reference workloads over both runs: a machine that ran
   its reference 15 % slower late in a run than early could make any timing 15 % slower
@@ -29,14 +34,23 @@ from dataclasses import dataclass, field, replace
 
 from experiments.contract.distributions import t_quantile
 from experiments.contract.statistics import (
+    NO_PRIOR,
+    Prior,
     RankTest,
+    fit_prior,
     holm,
     mann_whitney,
+    moderated_t,
     smallest_one_sided_p,
-    welch,
+    two_runs,
 )
 
 BOOTSTRAP_RESAMPLES = 2000
+
+# The fewest processes-rule timings in a family whose variances are pooled into a prior:
+# below it the moment estimate of the prior's degrees of freedom is too loose to lean on,
+# and each timing is tested on its own variance (Student's pooled t)
+MIN_TIMINGS_FOR_PRIOR = 8
 
 # The two rules a timing can be decided by (Comparison.rule)
 REPEATS, PROCESSES = "repeats", "processes"
@@ -82,7 +96,7 @@ class Comparison:
         default=None, repr=False, compare=False
     )
     # "repeats": the values of one process a side, the rank test on them; "processes": the
-    # medians of several processes a side (their logarithms in `groups`), Welch's t test
+    # medians of several processes a side (their logarithms in `groups`), the moderated t
     rule: str = REPEATS
     groups: tuple[tuple[float, ...], tuple[float, ...]] | None = field(
         default=None, repr=False, compare=False
@@ -122,8 +136,9 @@ def measure_processes(
     baseline: Sequence[Sequence[float]], other: Sequence[Sequence[float]]
 ) -> Comparison:
     """A timing measured in several processes a side: each process's median is one value,
-    and the ratio is the ratio of their geometric means, with Welch's 95 % interval; the
-    verdict waits for the family (`decide`)."""
+    and the ratio is the ratio of their geometric means, with the t test's 95 % interval on
+    its own variance; `decide` narrows the interval and decides once the family's prior is
+    known."""
     logs = []
     for groups in (baseline, other):
         medians = [statistics.median(g) for g in groups if g]
@@ -133,20 +148,11 @@ def measure_processes(
             return Comparison(None, None, None, None, None, CANNOT_TELL, "zero_median")
         logs.append(tuple(math.log(m) for m in medians))
     first, second = logs
-    if len(first) < 2 or len(second) < 2:
+    if len(first) < 3 or len(second) < 3:
         return Comparison(None, None, None, None, None, CANNOT_TELL, "few_values", rule=PROCESSES)
-    difference = statistics.fmean(second) - statistics.fmean(first)
-    v1, v2 = statistics.variance(first) / len(first), statistics.variance(second) / len(second)
-    se = math.sqrt(v1 + v2)
-    df = (
-        (v1 + v2) ** 2 / (v1**2 / (len(first) - 1) + v2**2 / (len(second) - 1))
-        if se
-        else float(len(first) + len(second) - 2)
-    )
-    half = t_quantile(0.975, df) * se
     return Comparison(
-        math.exp(difference),
-        (math.exp(difference - half), math.exp(difference + half)),
+        math.exp(two_runs(first, second).difference),
+        processes_interval(first, second, NO_PRIOR),
         None,
         None,
         None,
@@ -157,18 +163,43 @@ def measure_processes(
     )
 
 
+def processes_interval(
+    first: Sequence[float], second: Sequence[float], prior: Prior
+) -> tuple[float, float]:
+    """95 % interval of the ratio, from the (moderated) t test of the run model."""
+    contrast = two_runs(first, second)
+    _test, se, df = moderated_t(contrast, prior)
+    quantile = statistics.NormalDist().inv_cdf(0.975) if math.isinf(df) else t_quantile(0.975, df)
+    return (
+        math.exp(contrast.difference - quantile * se),
+        math.exp(contrast.difference + quantile * se),
+    )
+
+
+def family_prior(measured: Sequence[Comparison]) -> Prior:
+    """The prior of the processes-rule timings' variances in one family: each timing's
+    residual variance in the run model (`two_runs`). Fewer than MIN_TIMINGS_FOR_PRIOR
+    timings: none."""
+    contrasts = [two_runs(*c.groups) for c in measured if c.groups is not None]
+    if len(contrasts) < MIN_TIMINGS_FOR_PRIOR:
+        return NO_PRIOR
+    return fit_prior([c.variance for c in contrasts], [c.df for c in contrasts])
+
+
 def beyond_processes(
-    first: Sequence[float], second: Sequence[float], threshold: float
+    first: Sequence[float], second: Sequence[float], threshold: float, prior: Prior
 ) -> tuple[RankTest, str]:
-    """As `beyond`, for log process medians: Welch's one-sided test of the log ratio against
-    ±log(threshold) in the observed direction, its p doubled for choosing the direction."""
+    """As `beyond`, for log process medians: the moderated t test of the run model's log
+    ratio against ±log(threshold) in the observed direction, its p doubled for choosing
+    the direction."""
     shift = math.log(threshold)
-    if statistics.fmean(second) >= statistics.fmean(first):
+    contrast = two_runs(first, second)
+    if contrast.difference >= 0:
         direction = SLOWER
-        test = welch(second, [v + shift for v in first], "greater")
+        test, _se, _df = moderated_t(contrast, prior, "greater", shift)
     else:
         direction = FASTER
-        test = welch(second, [v - shift for v in first], "less")
+        test, _se, _df = moderated_t(contrast, prior, "less", -shift)
     return RankTest(min(1.0, 2 * test.p_value), 0.0, test.method), direction
 
 
@@ -218,7 +249,10 @@ def decide(
     Each timing's claim is "slower (or faster) by more than its threshold", the
     larger of the minimum ratio and what the machines' drift explains
     (`drift[i]`, 1.0: none): the rank test of the values against the baseline
-    scaled by the threshold (`beyond`). Timings whose sample sizes could never
+    scaled by the threshold (`beyond`), or for a timing measured in several
+    processes a side the moderated t test of their medians, with the prior that
+    all such timings of the family give (`beyond_processes`, `family_prior`).
+    Timings whose sample sizes could never
     give a p small enough are left out of the family first (`tarone`) and
     marked "cannot tell"; Holm's correction runs over the rest. The plain test of
     any difference, corrected the same way, only tells "within drift" or "below
@@ -234,16 +268,21 @@ def decide(
         c if math.isfinite(t) else replace(c, samples=None, groups=None, reason="not_finite")
         for c, t in zip(measured, thresholds, strict=True)
     ]
+    prior = family_prior(measured)
+    measured = [
+        replace(c, interval=processes_interval(*c.groups, prior)) if c.groups else c
+        for c in measured
+    ]
     claims: list[RankTest | None] = []
     directions: list[str | None] = []
     plain: list[RankTest | None] = []
     for comparison, threshold in zip(measured, thresholds, strict=True):
         if comparison.groups is not None:
             first, second = comparison.groups
-            tested, direction = beyond_processes(first, second, threshold)
+            tested, direction = beyond_processes(first, second, threshold, prior)
             claims.append(tested)
             directions.append(direction)
-            plain.append(welch(first, second))
+            plain.append(moderated_t(two_runs(first, second), prior)[0])
             continue
         if comparison.samples is None:
             claims.append(None)

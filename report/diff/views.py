@@ -13,10 +13,10 @@ from typing import Any
 from experiments.contract import drift as drift_module
 from experiments.contract.declaration import N_
 from report.diff.compare import DiffResult, Drift, Row
+from report.diff.method import how_to_read, rules_sentence
 from report.diff.stats import (
     CANNOT_TELL,
     FASTER,
-    PROCESSES,
     SLOWER,
     WITHIN_DRIFT,
     WITHIN_NOISE,
@@ -240,7 +240,7 @@ def terminal(result: DiffResult) -> str:
                 result.drift[index], result.runs[result.baseline].label, result.runs[index].label
             )
         )
-        if rules := rules_sentence(rows, result.drift[index]):
+        if rules := rules_sentence(rows, result.drift[index], result.left_out(index)):
             lines.append(rules)
         table = [header(), *table_rows(rows)]
         widths = [max(_width(r[c]) for r in table) for c in range(len(table[0]))]
@@ -301,7 +301,7 @@ def markdown(result: DiffResult) -> str:
                 )
             )
         )
-        if rules := rules_sentence(rows, result.drift[index]):
+        if rules := rules_sentence(rows, result.drift[index], result.left_out(index)):
             out += ["", md(rules)]
         out.append("")
         out.append("| " + " | ".join(md(h) for h in header()) + " |")
@@ -318,38 +318,6 @@ def markdown(result: DiffResult) -> str:
         out += ["", md(_("Busy machine: ") + _("; ").join(busy_lines(result)))]
     out += ["", md(how_to_read())]
     return "\n".join(out) + "\n"
-
-
-def how_to_read() -> str:
-    return _(
-        "Verdict: SLOWER or faster only when a test and a ratio agree. A timing measured in "
-        "several fresh processes a side (the processes column) is decided from its "
-        "processes' medians: Welch's t test of their ratio against the larger of the minimum "
-        "ratio and the shift of the machine's own level between two runs of it. Any other "
-        "timing is decided from the values of one process a side: the Mann–Whitney U test "
-        "against the larger of the minimum ratio and the machines' widest drift. Either way "
-        "Holm's correction covers every timing tested. ≈: within noise; ≈ drift: a difference "
-        "the drift could explain; ?: the data cannot decide (the reason is given)."
-    )
-
-
-def rules_sentence(rows: list[Row], drift: Drift) -> str | None:
-    """How many timings each rule decided, and what the processes rule was held against."""
-    by_processes = [r for r in rows if r.comparison.rule == PROCESSES]
-    if not by_processes:
-        return None
-    guard = max(drift.guard_for(r.metric) for r in by_processes)
-    return _(
-        "{count} of {total} timings were measured in several processes a side and are "
-        "decided from their processes' medians, held against how much they move from one "
-        "process to another and against the shift of the machine's level between the runs "
-        "({guard}); the other {rest} from one process a side, against the whole drift."
-    ).format(
-        count=len(by_processes),
-        total=len(rows),
-        guard=ratio(guard),
-        rest=len(rows) - len(by_processes),
-    )
 
 
 # --------------------------------------------------------------------------
@@ -381,7 +349,7 @@ def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str
                     result.runs[result.baseline].label,
                     result.runs[index].label,
                 ),
-                "rules": rules_sentence(rows, result.drift[index]),
+                "rules": rules_sentence(rows, result.drift[index], result.left_out(index)),
                 "rows": table_rows(rows),
                 "plot": _ratio_plot(rows, result.drift[index]),
                 "slower": tally[SLOWER],

@@ -1,0 +1,112 @@
+"""A worker that ran an experiment in a moment of its own is left out of the processes rule,
+judged inside its run only, and the diff says which one it left out."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from experiments.contract import format as rf
+from report.diff import method
+from report.diff.compare import diff, load_inputs
+from report.diff.document import document as diff_document
+from report.diff.processes import SLOW_MOMENT, process_values, slow_moments, timing_metrics
+from report.diff.stats import PROCESSES
+from report.words import i18n
+from tests.conftest import FIXTURES
+
+LAB_PC = FIXTURES.parent / "class" / "lab-pc-1"
+
+
+def _with_workers(
+    source: Path,
+    target: Path,
+    factors: list[float],
+    *,
+    one_timing: float | None = None,
+) -> Path:
+    """A copy of a real run whose step_overhead gets workers: each round the run's own
+    values times its factor (a stand-in for a worker); `one_timing` puts that factor on one
+    timing of round 1 only."""
+    shutil.copytree(source, target)
+    path = target / "step_overhead.json"
+    document = rf.read_document(path)
+    metrics = timing_metrics(document)
+    document["processes"] = []
+    for round_, factor in enumerate(factors, start=1):
+        values = {}
+        for index, (key, metric) in enumerate(sorted(metrics.items())):
+            own = factor
+            if one_timing is not None and round_ == 1:
+                own = one_timing if index == 0 else 1.0
+            values[key] = [v * own for v in metric.values]
+        document["processes"].append({"round": round_, "at_s": 10.0 * round_, "values": values})
+    rf.write_document(path, document)
+    return target
+
+
+def _step_overhead(run: Path) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads((run / "step_overhead.json").read_text(encoding="utf-8"))
+    return document
+
+
+def test_a_worker_off_on_the_whole_experiment_is_left_out(tmp_path: Path) -> None:
+    (source, _) = sorted(LAB_PC.iterdir())
+    run = _with_workers(source, tmp_path / "a", [1.02, 1.9, 0.98, 1.01])
+    document = _step_overhead(run)
+    found = slow_moments(document)
+    assert list(found) == [2]
+    # the median of its offsets from the median process: 1.9 over the median of
+    # (1, 1.02, 1.9, 0.98, 1.01), which is 1.01
+    assert found[2] == pytest.approx(1.9 / 1.01)
+    metric = next(iter(timing_metrics(document).values()))
+    groups = process_values(document, metric)
+    assert len(groups) == 4  # the run's own and three workers, not round 2
+    assert [v * 1.9 for v in metric.values] not in groups
+
+
+def test_only_beyond_the_bound_and_only_for_the_whole_experiment(tmp_path: Path) -> None:
+    (source, _) = sorted(LAB_PC.iterdir())
+    below = SLOW_MOMENT / 1.01
+    above = SLOW_MOMENT * 1.01
+    assert slow_moments(_step_overhead(_with_workers(source, tmp_path / "b", [1, below]))) == {}
+    assert list(
+        slow_moments(_step_overhead(_with_workers(source, tmp_path / "c", [1, above])))
+    ) == [2]
+    # faster by as much counts too: a moment of its own either way
+    faster = _with_workers(source, tmp_path / "d", [1, 1, 1 / above])
+    assert list(slow_moments(_step_overhead(faster))) == [3]
+    # one timing 3× off in one worker, the rest of its timings alike: kept
+    one = _with_workers(source, tmp_path / "e", [1, 1, 1], one_timing=3.0)
+    assert slow_moments(_step_overhead(one)) == {}
+    # a single worker has nobody to be judged against but the run's own process: kept
+    assert slow_moments(_step_overhead(_with_workers(source, tmp_path / "f", [2.0]))) == {}
+
+
+def test_the_diff_leaves_the_worker_out_and_says_so(tmp_path: Path) -> None:
+    first, second = sorted(LAB_PC.iterdir())
+    a = _with_workers(first, tmp_path / "lab-a", [1.01, 0.99, 1.0, 1.02])
+    b = _with_workers(second, tmp_path / "lab-b", [1.0, 1.02, 2.2, 0.98])
+    result = diff(load_inputs([a, b]), force=True)
+    rows = [r for r in result.rows[1] if r.experiment == "step_overhead"]
+    by_processes = [r for r in rows if r.comparison.rule == PROCESSES]
+    assert by_processes and all(r.processes == (5, 4) for r in by_processes)
+    (left,) = result.left_out(1)
+    assert (left.experiment, left.round) == ("step_overhead", 3)
+    assert left.ratio == pytest.approx(2.2, rel=0.03)
+    label = result.runs[1].label
+    pair = diff_document(result)["pairs"][0]
+    assert pair["left_out"] == [
+        {"label": label, "experiment": "step_overhead", "round": 3, "ratio": left.ratio}
+    ]
+    sentence = method.rules_sentence(result.rows[1], result.drift[1], result.left_out(1))
+    assert sentence is not None and f"{label}, step_overhead, worker 3" in sentence
+    with i18n.using("zh"):
+        chinese = method.rules_sentence(result.rows[1], result.drift[1], result.left_out(1))
+    assert chinese is not None and "step_overhead" in chinese and "Left out" not in chinese
+    assert math.isfinite(left.ratio)
