@@ -616,6 +616,8 @@ WINDOWS_TESTS = (
     "tests/test_i18n.py",
     "tests/test_gpu_support.py",
     "tests/test_hardware_names.py",
+    "tests/test_moderated.py",
+    "tests/test_slow_moments.py",
 )
 
 
