@@ -277,11 +277,13 @@ def kruskal_wallis(groups: Sequence[Sequence[float]], seed: int = 0) -> RankTest
 class Prior:
     """What a family of timings says about any one timing's variance: a scaled inverse χ²
     with `df` degrees of freedom (0: says nothing; inf: every timing has `variance`)
-    around `variance`. `timings`: how many variances it was fitted from."""
+    around `variance`. `timings`: how many variances it was fitted from; `pooled_df`: their
+    residual degrees of freedom together, more than which no test may claim (limma's cap)."""
 
     df: float
     variance: float
     timings: int
+    pooled_df: float = math.inf
 
 
 NO_PRIOR = Prior(0.0, 0.0, 0)
@@ -305,10 +307,13 @@ def fit_prior(variances: Sequence[float], dfs: Sequence[float]) -> Prior:
     logs = [math.log(max(v, 1e-5 * middle)) - digamma(d / 2) + math.log(d / 2) for v, d in usable]
     mean = statistics.fmean(logs)
     excess = statistics.variance(logs) - statistics.fmean(trigamma(d / 2) for _, d in usable)
+    pooled_df = sum(d for _, d in usable)
     if excess <= 0:
-        return Prior(math.inf, math.exp(mean), len(usable))
+        # no spread beyond chance: the variances' plain mean (limma since 2017)
+        return Prior(math.inf, statistics.fmean(v for v, _ in usable), len(usable), pooled_df)
     df = 2 * inverse_trigamma(excess)
-    return Prior(df, math.exp(mean + digamma(df / 2) - math.log(df / 2)), len(usable))
+    variance = math.exp(mean + digamma(df / 2) - math.log(df / 2))
+    return Prior(df, variance, len(usable), pooled_df)
 
 
 @dataclass(frozen=True)
@@ -363,20 +368,29 @@ def moderated_t(
     shift: float = 0.0,
 ) -> tuple[RankTest, float, float]:
     """The t test of the contrast's difference against `shift`, with its residual variance
-    moderated by `prior`: (d0·s0² + d·s²) / (d0 + d) on d0 + d degrees of freedom. With
-    NO_PRIOR it is the ordinary t test of the linear model. A handful of processes a side
+    moderated by `prior`: (d0·s0² + d·s²) / (d0 + d) on d0 + d degrees of freedom (at most
+    the family's pooled degrees of freedom), unless the timing's own variance is the larger:
+    then its own, on its own degrees of freedom. With NO_PRIOR it is the ordinary t test of
+    the linear model. A handful of processes a side
     estimates its own variance poorly, and the t quantile that a Holm-corrected level needs
     on 7 degrees of freedom is about twice the normal's; the other timings of the same
     diff lend their variances. Returns the test, the standard error of the difference and
     the degrees of freedom (for an interval)."""
     if alternative not in ("two-sided", "greater", "less"):
         raise ValueError(f"unknown alternative {alternative!r}")
+    own = contrast.variance
     if math.isinf(prior.df):
-        variance, df = prior.variance, math.inf
+        variance, df = prior.variance, prior.pooled_df
     else:
-        own = contrast.variance
         variance = (prior.df * prior.variance + contrast.df * own) / (prior.df + contrast.df)
-        df = prior.df + contrast.df
+        df = min(prior.df + contrast.df, prior.pooled_df)
+    if own > variance:
+        # a timing wider than its family borrows nothing: the prior assumes every timing's
+        # variance comes from one scaled inverse χ², and timings of different kinds (a
+        # microsecond call, a training step) form a mixture instead, whose wide members
+        # it would shrink toward the narrow ones; tested on its own variance, it keeps
+        # the plain t test's error rate
+        variance, df = own, contrast.df
     se = math.sqrt(variance) * contrast.scale
     difference = contrast.difference - shift
     # no spread anywhere: the sign of the difference is all there is
