@@ -137,7 +137,8 @@ def test_a_timing_wider_than_its_family_borrows_nothing() -> None:
     assert own > narrow.variance
     test, se, df = moderated_t(two_runs(a, b), narrow, "greater")
     assert test.p_value == pytest.approx(stats.t.sf(difference / math.sqrt(own * factor), own_df))
-    assert (se, df) == (pytest.approx(math.sqrt(own * factor)), own_df)
+    assert se == pytest.approx(math.sqrt(own * factor))
+    assert df == own_df
 
 
 def test_an_infinite_prior_is_the_t_test_on_the_common_variance() -> None:
@@ -201,7 +202,8 @@ def test_the_prior_recovers_the_model_it_assumes() -> None:
 
 def test_variances_that_agree_give_an_infinite_prior_and_zeros_do_not_break_it() -> None:
     prior = fit_prior([0.01] * 10, [8] * 10)
-    assert (prior.df, prior.variance, prior.pooled_df) == (math.inf, pytest.approx(0.01), 80)
+    assert (prior.df, prior.pooled_df) == (math.inf, 80)
+    assert prior.variance == pytest.approx(0.01)
     with_zero = fit_prior([0.0, 0.01, 0.02, 0.015], [8] * 4)
     assert math.isfinite(with_zero.variance) and with_zero.variance > 0
     assert fit_prior([0.01], [8]) == NO_PRIOR
