@@ -14,13 +14,7 @@ import pytest
 from scipy import optimize, special, stats
 
 from experiments.contract.distributions import digamma, inverse_trigamma, trigamma
-from experiments.contract.statistics import (
-    NO_PRIOR,
-    Prior,
-    fit_prior,
-    moderated_t,
-    two_runs,
-)
+from experiments.contract.moderated import NO_PRIOR, Prior, fit_prior, moderated_t, two_runs
 from report.diff import stats as diff_stats
 from report.diff.stats import FASTER, SLOWER, Comparison, decide, measure_processes
 

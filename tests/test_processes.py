@@ -18,8 +18,8 @@ from scipy import stats
 from experiments.contract import declaration
 from experiments.contract import format as rf
 from experiments.contract.drift import level_shift
-from experiments.contract.statistics import NO_PRIOR, fit_prior
-from experiments.contract.statistics import two_runs as run_model
+from experiments.contract.moderated import NO_PRIOR, fit_prior
+from experiments.contract.moderated import two_runs as run_model
 from experiments.core import cli as run_cli
 from experiments.core import replicas
 from experiments.suite import cpu_vs_gpu, step_overhead

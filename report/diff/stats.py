@@ -33,16 +33,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from experiments.contract.distributions import t_quantile
+from experiments.contract.moderated import NO_PRIOR, Prior, fit_prior, moderated_t, two_runs
 from experiments.contract.statistics import (
-    NO_PRIOR,
-    Prior,
     RankTest,
-    fit_prior,
     holm,
     mann_whitney,
-    moderated_t,
     smallest_one_sided_p,
-    two_runs,
 )
 
 BOOTSTRAP_RESAMPLES = 2000
