@@ -29,6 +29,7 @@ from experiments.contract.shapes import check_shape
 from experiments.core import runner
 from experiments.core.devices import CpuDevice
 from experiments.core.harness import Progress, RunContext
+from experiments.core.replicas import replica_config
 from experiments.suite.data_parallel import (
     DATA_SPEC,
     DECLARATION,
@@ -420,6 +421,20 @@ def test_the_smoke_run_measures_one_and_two_processes(smoke_run: Path) -> None:
     assert strong["allreduce"]["summary"]["median"] > 0
     (sweep,) = cpu["allreduce_sweep"]
     assert [p["bytes"] for p in sweep["sizes"]] == list(config.allreduce_sizes)
+
+
+def test_the_smoke_runs_worker_launches_torchrun_again(smoke_run: Path) -> None:
+    """The smoke profile's one worker (experiments.core.replicas) relaunches the experiment
+    in fresh ranks: one value per repeat of its replica for every timing (the stand-in GPU
+    lives in the test's own process only, so the worker times the CPU's)."""
+    document = rf.read_document(smoke_run / "data_parallel.json", "experiment")
+    (worker,) = document["processes"]
+    assert (worker["round"], "error" in worker) == (1, False)
+    cpu_keys = {m.key for m in DECLARATION.metrics(document["data"]) if m.device == "cpu"}
+    assert set(worker["values"]) == cpu_keys and len(cpu_keys) == 4
+    replica = replica_config("data_parallel", DECLARATION.profiles["smoke"])
+    assert replica is not None and replica.repeats == 2
+    assert all(len(v) == replica.repeats and min(v) > 0 for v in worker["values"].values())
 
 
 def test_the_stand_in_walks_the_gpu_branches_labelled_simulated(smoke_run: Path) -> None:

@@ -22,7 +22,7 @@ from experiments.contract.moderated import NO_PRIOR, fit_prior
 from experiments.contract.moderated import two_runs as run_model
 from experiments.core import cli as run_cli
 from experiments.core import replicas
-from experiments.suite import cpu_vs_gpu, step_overhead
+from experiments.suite import cpu_vs_gpu, data_parallel, step_overhead
 from report.diff.compare import diff, load_inputs
 from report.diff.processes import MIN_PROCESSES, process_values
 from report.diff.stats import (
@@ -125,13 +125,15 @@ def test_replica_configurations_are_shorter_and_valid() -> None:
             config = declared.profiles[profile]
             replica = replicas.replica_config(name, config)
             if replica is None:
-                # no timings, launches torchrun, or the notes' 20 000-epoch loop (seconds a value)
-                assert name in ("data_parallel", "memory_breakdown") or (name, profile) == (
+                # no timings, or the notes' 20 000-epoch loop (seconds a value)
+                assert name == "memory_breakdown" or (name, profile) == (
                     "logging_interval",
                     "default",
                 )
                 continue
-            assert isinstance(replica, declared.config) and replica.repeats == 1
+            # data parallelism's values are repeats (chunks of one repeat see one moment)
+            repeats = min(3, config.repeats) if name == "data_parallel" else 1
+            assert isinstance(replica, declared.config) and replica.repeats == repeats
             again = replicas.config_from_record(declared.config, dataclasses.asdict(replica))
             assert again == replica  # the worker rebuilds exactly what the parent sent
     steps = replicas.replica_config("step_overhead", step_overhead.DECLARATION.profiles["default"])
@@ -139,6 +141,18 @@ def test_replica_configurations_are_shorter_and_valid() -> None:
     default = cpu_vs_gpu.DECLARATION.profiles["default"]
     iris = replicas.replica_config("cpu_vs_gpu", default)
     assert iris is not None and iris.epochs == default.chunk_epochs
+    parallel = replicas.replica_config(
+        "data_parallel", data_parallel.DECLARATION.profiles["default"]
+    )
+    assert parallel is not None
+    assert (parallel.steps, parallel.repeats, parallel.check_steps) == ((25, 2), 3, 1)
+    assert (parallel.allreduce_sizes, parallel.allreduce_rounds) == ((4096, 16384), 1)
+    quick = data_parallel.DECLARATION.profiles["quick"]
+    quick_replica = replicas.replica_config("data_parallel", quick)
+    assert quick_replica is not None and quick_replica.steps == (10, 1)
+    # a run spanning machines: a worker cannot call the other machines back
+    spanning = dataclasses.replace(quick, nnodes=2, rdzv_endpoint="10.0.0.1:29500")
+    assert replicas.replica_config("data_parallel", spanning) is None
 
 
 def test_the_rounds_turn_the_order() -> None:

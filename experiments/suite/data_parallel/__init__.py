@@ -194,6 +194,29 @@ def metrics(data: dict[str, Any]) -> list[Metric]:
     ]
 
 
+# Timed repeats a worker's launch keeps: its values are repeats, not chunks (the chunks of
+# one repeat see one moment, see `metrics`), and three interleaved repeats are what a
+# launch's fixed cost (about 4 s of torchrun, imports and rendezvous here) leaves room for.
+REPLICA_REPEATS = 3
+
+
+def replica(config: Config) -> Config | None:
+    """One more process's values: a launch of its own (fresh ranks), with half the steps,
+    three repeats, a one-step equality check and the smallest all-reduce sweep. None for a
+    run that spans machines: a worker cannot call the other machines back."""
+    if config.nnodes > 1 or config.rdzv_endpoint:
+        return None
+    return replace(
+        config,
+        warmup=1,
+        repeats=min(config.repeats, REPLICA_REPEATS),
+        steps=tuple(max(1, s // 2) for s in config.steps),
+        check_steps=1,
+        allreduce_sizes=config.allreduce_sizes[:2],
+        allreduce_rounds=1,
+    )
+
+
 DECLARATION = Declaration(
     name="data_parallel",
     order=70,
@@ -225,4 +248,5 @@ DECLARATION = Declaration(
     data_spec=DATA_SPEC,
     metrics=metrics,
     measure=f"{__name__}.measure",
+    replica=replica,
 )
