@@ -5,12 +5,11 @@ The figures come from the experiments' sections (`headlines`), so nothing here n
 experiment. A figure backed by a timing metric is the median of that metric's raw values:
 from the machine's latest run, or pooled over all its runs of those settings (`pooled`).
 Such a figure is compared with the machine at the class median (the lower median of the
-group's figures) exactly as the diff compares two runs: the rank test on the raw values
-against the median machine's scaled by a threshold, the threshold the larger of the
-minimum ratio and the two machines' own measured drift; and where both latest runs hold
-the timing from enough processes (`by_processes`) (their workers'), the moderated t test
-on the processes' log medians too (its prior from the page's own such timings), the
-figure called when either test calls it (`stats.either`); one family for every test of
+group's figures) exactly as the diff compares two runs: where both latest runs hold the
+timing from enough processes (`by_processes`) (their workers'), the moderated t test on
+the processes' log medians (its prior from the page's own such timings); else the rank
+test on the raw values against the median machine's scaled by a threshold, the threshold
+the larger of the minimum ratio and the two machines' own measured drift; one family for
 the whole page (Tarone's choice of the testable, then Holm's correction), so the chance of
 any false "slower" or "faster" anywhere on the page stays at most α. Pooled runs are
 several runs' values, not one run's processes: they keep the rank test.
@@ -29,7 +28,7 @@ from report.classview.collect import Collected
 from report.classview.group import Cohort, Machine, SettingsGroup, settings_groups
 from report.diff.compare import RunInput, machine_differences, pair_drift
 from report.diff.processes import by_processes, process_values, timing_metrics
-from report.diff.stats import Comparison, decide_timings, measure, measure_processes
+from report.diff.stats import Comparison, decide, measure, measure_processes
 from report.render import sections
 from report.render.load import RunResults
 
@@ -242,15 +241,15 @@ def build(
             experiments.append(ExperimentView(name, group_views, extras, sentences))
         views.append(CohortView(cohort, experiments))
     drift = _Drift()
-    timings: list[list[tuple[Comparison, float]]] = []
+    measured, allowances = [], []
     for ref, fig in pending:
-        # as the diff: the one-process test always, the processes' test where both have them
-        tests = [(measure(ref.values, fig.values, with_interval=False), drift.allowance(ref, fig))]
         if by_processes(ref.processes, fig.processes):
-            processes = measure_processes(ref.processes, fig.processes)
-            tests.insert(0, (processes, drift.guard(ref, fig)))
-        timings.append(tests)
-    decided = decide_timings(timings, alpha=alpha, min_ratio=min_ratio)
+            measured.append(measure_processes(ref.processes, fig.processes))
+            allowances.append(drift.guard(ref, fig))
+        else:
+            measured.append(measure(ref.values, fig.values, with_interval=False))
+            allowances.append(drift.allowance(ref, fig))
+    decided = decide(measured, alpha=alpha, min_ratio=min_ratio, drift=allowances)
     for (_ref, figure), comparison in zip(pending, decided, strict=True):
         figure.comparison = comparison
     return ClassResult(collected, views, alpha, min_ratio, pooled)

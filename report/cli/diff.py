@@ -30,12 +30,11 @@ def add_diff_parser(commands: Any) -> None:
         "software differences first, then per timing the ratio to the baseline, its 95 % "
         "interval and a verdict that needs three things to agree: a test (Holm-corrected over "
         "every timing), a minimum ratio, and a ratio beyond what the machines' own changes of "
-        "speed explain. Every timing is tested on the values of one process a side "
-        "(Mann–Whitney U), against the machines' widest drift; one measured in several "
-        "processes a side (the run's workers) is also tested on their medians (the moderated "
-        "t test), against the shift of the machine's level between the runs, and is called "
-        "when either test calls it. Prints a table and writes diff.md, diff.html, diff.pdf "
-        "and diff.json (for scripts).",
+        "speed explain. A timing measured in several processes a side (the run's workers) is "
+        "tested on their medians (the moderated t test), against the shift of the machine's "
+        "level between the runs; any other, on the values of one process a side (Mann–Whitney "
+        "U), against the machines' widest drift. Prints a table and writes diff.md, diff.html, "
+        "diff.pdf and diff.json (for scripts).",
     )
     compare.add_argument("runs", nargs="+", type=Path, help="run folders or experiment files")
     compare.add_argument(

@@ -35,9 +35,10 @@ from report.diff.processes import (
     timing_metrics,
 )
 from report.diff.stats import (
+    PROCESSES,
     SLOWER,
     Comparison,
-    decide_timings,
+    decide,
     measure,
     measure_processes,
 )
@@ -367,21 +368,22 @@ def diff(
                             process_values(run.experiments[name], theirs[key]),
                         )
                     )
-    # one family for the whole diff: every timing of every run against the baseline by the
-    # repeats rule (the run's own values, against the whole drift), and where both sides
-    # have the processes by the processes rule too (stats.either)
-    timings: list[list[tuple[Comparison, float]]] = []
+    # one family for the whole diff: every timing of every run against the baseline, each
+    # by the processes rule where both sides have the processes, else the repeats rule
+    measured, guards = [], []
     for index, _name, metric, mine, other in pending:
         drift = result.drift[index]
-        tests = [(measure(mine[0], other[0]), drift.allowance_for(metric))]
         if by_processes(mine, other):
-            tests.insert(0, (measure_processes(mine, other), drift.guard_for(metric)))
-        timings.append(tests)
-    decided = decide_timings(timings, alpha=alpha, min_ratio=min_ratio)
+            measured.append(measure_processes(mine, other))
+            guards.append(drift.guard_for(metric))
+        else:
+            measured.append(measure(mine[0], other[0]))
+            guards.append(drift.allowance_for(metric))
+    decided = decide(measured, alpha=alpha, min_ratio=min_ratio, drift=guards)
     for index in result.drift:
         result.rows[index] = []
     for (index, name, metric, mine, other), comparison in zip(pending, decided, strict=True):
-        processes = (len(mine), len(other)) if by_processes(mine, other) else (1, 1)
+        processes = (len(mine), len(other)) if comparison.rule == PROCESSES else (1, 1)
         flat_mine = [v for group in mine for v in group] if processes[0] > 1 else mine[0]
         flat_other = [v for group in other for v in group] if processes[1] > 1 else other[0]
         result.rows[index].append(Row(name, metric, flat_mine, flat_other, comparison, processes))

@@ -359,33 +359,3 @@ def compare(
 ) -> Comparison:
     """One timing alone (a family of one), for callers with a single metric."""
     return decide([measure(baseline, other)], alpha=alpha, min_ratio=min_ratio, drift=[drift])[0]
-
-
-def either(tests: Sequence[Comparison]) -> Comparison:
-    """One timing's verdict from the tests `decide` gave it in one family (the first its
-    main test): the first that calls it SLOWER or faster, else the main test. A timing
-    measured in several processes a side is tested from its processes' medians and from
-    the run's own values against the whole drift: each misses what the other sees (a
-    timing that moves 6 % between processes but sits still within one; a pair whose drift
-    hides what the processes show), and Holm's correction over both keeps the chance of
-    any false verdict at α. Opposite verdicts from the two cannot tell."""
-    if not tests:
-        raise ValueError("a timing needs at least one test")
-    called = [t for t in tests if t.verdict in (SLOWER, FASTER)]
-    if not called:
-        return tests[0]
-    if len({t.verdict for t in called}) > 1:
-        return replace(tests[0], verdict=CANNOT_TELL, reason="tests_disagree")
-    return called[0]
-
-
-def decide_timings(
-    timings: Sequence[Sequence[tuple[Comparison, float]]], *, alpha: float, min_ratio: float
-) -> list[Comparison]:
-    """One verdict per timing, each with its tests (a measured comparison and the drift it
-    is held against), every test of every timing in one Holm family (`decide`, `either`)."""
-    flat = [test for tests in timings for test in tests]
-    decided = iter(
-        decide([c for c, _ in flat], alpha=alpha, min_ratio=min_ratio, drift=[d for _, d in flat])
-    )
-    return [either([next(decided) for _ in tests]) for tests in timings]

@@ -45,10 +45,6 @@ REASONS = {
     "no_values": N_("no values on one side"),
     "not_finite": N_("a value that is not a finite number"),
     "zero_median": N_("a median of zero: no ratio"),
-    "tests_disagree": N_(
-        "the two tests disagree: the processes' medians and the run's own values point "
-        "opposite ways"
-    ),
     "drift": N_(
         "a difference beyond chance (the plain test), but not beyond what the machines' own "
         "drift explains (the p columns test a difference beyond that threshold)"
