@@ -203,7 +203,9 @@ REPLICA_REPEATS = 3
 def replica(config: Config) -> Config | None:
     """One more process's values: a launch of its own (fresh ranks), with half the steps,
     three repeats, a one-step equality check and the smallest all-reduce sweep. None for a
-    run that spans machines: a worker cannot call the other machines back."""
+    run given other nodes or a fixed rendezvous endpoint (README: "Data parallelism on two
+    machines"): a worker cannot call the other machines back, nor count on a fixed port
+    that the run's own launch has only just let go."""
     if config.nnodes > 1 or config.rdzv_endpoint:
         return None
     return replace(
