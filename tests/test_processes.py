@@ -11,6 +11,7 @@ import random
 import shutil
 import statistics
 from pathlib import Path
+from typing import Any
 
 import pytest
 from scipy import stats
@@ -22,6 +23,7 @@ from experiments.contract.moderated import NO_PRIOR, fit_prior
 from experiments.contract.moderated import two_runs as run_model
 from experiments.core import cli as run_cli
 from experiments.core import replicas
+from experiments.core.harness import Progress, RunContext
 from experiments.suite import cpu_vs_gpu, data_parallel, step_overhead
 from report.diff.compare import diff, load_inputs
 from report.diff.processes import MIN_PROCESSES, process_values
@@ -164,6 +166,72 @@ def test_the_rounds_turn_the_order() -> None:
         ["a", "b", "c"],
     ]
     assert replicas.order([], 2) == []
+
+
+def _scheduled_rounds(
+    monkeypatch: pytest.MonkeyPatch, profile: str, workers: int, held: dict[str, int]
+) -> dict[int, list[str]]:
+    """The experiments each worker round launches, for every experiment with a replica, with
+    `held` processes already in the files (a resumed run); the files and the launch are
+    stand-ins that record what the parent asks for."""
+    documents = {
+        name: {"processes": [{"round": r + 1, "values": {}} for r in range(held.get(name, 0))]}
+        for name in declaration.names()
+    }
+    launched: dict[int, list[str]] = {}
+
+    def launch(_run_dir: Path, spec: dict[str, Any], _timeout_s: float) -> dict[str, Any]:
+        names = [item["name"] for item in spec["experiments"]]
+        launched[len(launched) + 1] = sorted(names)
+        return {name: {"values": {}} for name in names}
+
+    monkeypatch.setattr(replicas, "read_document", lambda path, _kind: documents[path.stem])
+    monkeypatch.setattr(
+        replicas, "write_document", lambda path, doc: documents.__setitem__(path.stem, doc)
+    )
+    monkeypatch.setattr(replicas, "_launch", launch)
+    monkeypatch.setattr(replicas, "_timeout", lambda _run_dir, _names: 1.0)
+    configs = {n: declaration.get(n).profiles[profile] for n in declaration.names()}
+    ctx = RunContext(Progress(enabled=False), 2)
+    replicas.run_replicas(
+        Path("run"), list(configs), configs, {"cpu": {"model": "CPU"}}, workers, ctx, 0.0, profile
+    )
+    return launched
+
+
+def test_data_parallel_sits_out_the_last_default_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    every = [
+        "batch_size_scaling",
+        "cpu_vs_gpu",
+        "data_parallel",
+        "mixed_precision",
+        "step_overhead",
+    ]
+    without = [n for n in every if n != "data_parallel"]
+    # the default profile: 3 rounds, data parallelism's launch only in the first two
+    assert _scheduled_rounds(monkeypatch, "default", 3, {}) == {1: every, 2: every, 3: without}
+    # --workers 5 in the default profile: it still sits out one, the last
+    assert _scheduled_rounds(monkeypatch, "default", 5, {})[5] == without
+    assert len(_scheduled_rounds(monkeypatch, "default", 5, {})) == 5
+    # quick keeps it in every round (logging_interval has a replica there too)
+    quick = sorted([*every, "logging_interval"])
+    assert _scheduled_rounds(monkeypatch, "quick", 4, {}) == {r: quick for r in (1, 2, 3, 4)}
+    # a resumed default run whose data parallelism already has its two processes
+    held = {name: 2 for name in every}
+    assert _scheduled_rounds(monkeypatch, "default", 3, held) == {1: without}
+    # one worker in the default profile: data parallelism is measured in its own process only
+    assert _scheduled_rounds(monkeypatch, "default", 1, {}) == {1: without}
+
+
+def test_sitting_out_rounds_is_checked_where_declared() -> None:
+    declared = data_parallel.DECLARATION
+    assert [declared.worker_rounds(p, 3) for p in ("smoke", "quick", "default")] == [3, 3, 2]
+    assert declared.worker_rounds("default", 0) == 0
+    assert declaration.get("memory_breakdown").worker_rounds("default", 3) == 0  # no replica
+    with pytest.raises(ValueError, match="replica_sits_out 'default': -1"):
+        dataclasses.replace(declared, replica_sits_out={"default": -1})
+    with pytest.raises(ValueError, match="replica_sits_out 'fast'"):
+        dataclasses.replace(declared, replica_sits_out={"fast": 1})
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import functools
 import importlib
 import pkgutil
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from experiments.contract.shapes import Spec
@@ -65,6 +65,10 @@ class Declaration:
     # (experiments.core.replicas), so that the diff sees each timing from several processes;
     # None: measured in the run's own process only
     replica: Callable[[Any], Any] | None = None
+    # By profile: how many of the last worker rounds this experiment sits out, where its
+    # replica costs most of a round (data parallelism starts torchrun again in each); the
+    # diff's processes rule still needs the run's own process and two workers
+    replica_sits_out: Mapping[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         missing = [p for p in PROFILE_NAMES if p not in self.profiles]
@@ -73,6 +77,15 @@ class Declaration:
         for name, profile in self.profiles.items():
             if not isinstance(profile, self.config):
                 raise TypeError(f"{self.name}: profile {name!r} is not a {self.config.__name__}")
+        for name, rounds in self.replica_sits_out.items():
+            if name not in PROFILE_NAMES or rounds < 0:
+                raise ValueError(f"{self.name}: replica_sits_out {name!r}: {rounds}")
+
+    def worker_rounds(self, profile: str, workers: int) -> int:
+        """How many of a run's `workers` rounds measure this experiment again."""
+        if self.replica is None:
+            return 0
+        return max(0, workers - self.replica_sits_out.get(profile, 0))
 
     def load_measure(self) -> Any:
         """The measuring module (imports torch: only the runner calls this)."""

@@ -101,18 +101,25 @@ def run_replicas(
     workers: int,
     ctx: RunContext,
     started: float,
+    profile: str,
 ) -> None:
     """Up to `workers` rounds, each a fresh process measuring every named experiment once
-    more; each round's values appended to the experiments' files as soon as it ends. An
-    experiment that already holds `workers` processes (a resumed run) is not measured again."""
+    more (less the last rounds an experiment sits out in this profile,
+    `Declaration.worker_rounds`); each round's values appended to the experiments' files as
+    soon as it ends. An experiment that already holds its rounds' processes (a resumed run)
+    is not measured again."""
     replicas = {
         name: config
         for name in names
         if (config := replica_config(name, configs[name])) is not None
     }
-    wanted = list(replicas)
+    rounds = {name: declaration.get(name).worker_rounds(profile, workers) for name in replicas}
     for round_number in range(1, workers + 1):
-        due = [n for n in wanted if len(_processes(run_dir, n)) < round_number]
+        due = [
+            n
+            for n in replicas
+            if round_number <= rounds[n] and len(_processes(run_dir, n)) < round_number
+        ]
         if not due:
             continue
         ctx.progress.done(

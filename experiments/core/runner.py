@@ -267,7 +267,14 @@ def execute(
             )
         done = [n for n in configs if manifest["experiments"][n]["status"] == "ok"]
         replicas.run_replicas(
-            run_dir, done, configs, environment, manifest.get("workers", 0), ctx, started
+            run_dir,
+            done,
+            configs,
+            environment,
+            manifest.get("workers", 0),
+            ctx,
+            started,
+            manifest["profile"],
         )
         probe.record_end(environment)
         write_document(run_dir / ENVIRONMENT_FILE, environment)

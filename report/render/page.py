@@ -112,6 +112,7 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
             if (value := run.experiments[name]["conditions"].get("planted_slowdown"))
         }
     )
+    workers = max((len(run.experiments[name].get("processes", [])) for name in names), default=0)
     return {
         "rows": rows,
         "noise_cv": NOISE_CV,
@@ -124,10 +125,15 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         "tiny_s": drift.level(series.get(drift.TINY_OPS, [])),
         "two_threads_s": drift.level(series.get(drift.TWO_THREADS, [])),
         "planted": planted,
-        "workers": max(
-            (len(run.experiments[name].get("processes", [])) for name in names), default=0
-        ),
+        "workers": workers,
         "replicated": [title(name) for name in names if run.experiments[name].get("processes")],
+        # experiments that sat out some rounds (Declaration.replica_sits_out): how many
+        # processes they were measured again in
+        "fewer_workers": [
+            {"experiment": title(name), "count": count}
+            for name in names
+            if 0 < (count := len(run.experiments[name].get("processes", []))) < workers
+        ],
     }
 
 
