@@ -248,13 +248,13 @@ def test_an_experiment_in_fewer_workers_is_named_with_its_count(
     assert method["fewer_workers"] == [{"experiment": title("data_parallel"), "count": 2}]
     english = text_of(render_html(run, "en"), "method")
     assert "measured again in 3 fresh processes" in english
-    assert f"{title('data_parallel')}: in 2 of them only" in english
+    assert f"Of these, “{title('data_parallel')}” was measured again in only 2," in english
     chinese = text_of(render_html(run, "zh"), "method")
     with using("zh"):
-        assert f"{title('data_parallel')}：只在其中 2 个进程中重新测量" in chinese
+        assert f"其中“{title('data_parallel')}”只在 2 个进程中重新测量" in chinese
     # every experiment in every round: no such sentence
     path = run_dir / "data_parallel.json"
     document = rf.read_document(path)
     document["processes"].append({**document["processes"][0], "round": 3})
     rf.write_document(path, document)
-    assert "of them only" not in text_of(render_html(load_run(run_dir), "en"), "method")
+    assert "measured again in only" not in text_of(render_html(load_run(run_dir), "en"), "method")
