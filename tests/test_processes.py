@@ -199,9 +199,7 @@ def _scheduled_rounds(
     return launched
 
 
-def test_data_parallel_sits_out_the_last_two_default_rounds(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_data_parallel_sits_out_the_last_default_round(monkeypatch: pytest.MonkeyPatch) -> None:
     every = [
         "batch_size_scaling",
         "cpu_vs_gpu",
@@ -210,30 +208,25 @@ def test_data_parallel_sits_out_the_last_two_default_rounds(
         "step_overhead",
     ]
     without = [n for n in every if n != "data_parallel"]
-    # the default profile: 4 rounds, data parallelism's launch only in the first two
-    assert _scheduled_rounds(monkeypatch, "default", 4, {}) == {
-        1: every,
-        2: every,
-        3: without,
-        4: without,
-    }
-    # --workers 5 in the default profile: it still sits out two, the last
-    five = _scheduled_rounds(monkeypatch, "default", 5, {})
-    assert [five[r] for r in (1, 2, 3, 4, 5)] == [every, every, every, without, without]
+    # the default profile: 3 rounds, data parallelism's launch only in the first two
+    assert _scheduled_rounds(monkeypatch, "default", 3, {}) == {1: every, 2: every, 3: without}
+    # --workers 5 in the default profile: it still sits out one, the last
+    assert _scheduled_rounds(monkeypatch, "default", 5, {})[5] == without
+    assert len(_scheduled_rounds(monkeypatch, "default", 5, {})) == 5
     # quick keeps it in every round (logging_interval has a replica there too)
     quick = sorted([*every, "logging_interval"])
     assert _scheduled_rounds(monkeypatch, "quick", 4, {}) == {r: quick for r in (1, 2, 3, 4)}
-    # a resumed default run that stopped after two rounds: the last two, without it
+    # a resumed default run whose data parallelism already has its two processes
     held = {name: 2 for name in every}
-    assert _scheduled_rounds(monkeypatch, "default", 4, held) == {1: without, 2: without}
-    # two workers in the default profile: data parallelism in its own process only
-    assert _scheduled_rounds(monkeypatch, "default", 2, {}) == {1: without, 2: without}
+    assert _scheduled_rounds(monkeypatch, "default", 3, held) == {1: without}
+    # one worker in the default profile: data parallelism is measured in its own process only
+    assert _scheduled_rounds(monkeypatch, "default", 1, {}) == {1: without}
 
 
 def test_sitting_out_rounds_is_checked_where_declared() -> None:
     declared = data_parallel.DECLARATION
-    assert [declared.worker_rounds(p, 4) for p in ("smoke", "quick", "default")] == [4, 4, 2]
-    assert declared.worker_rounds("default", 1) == 0
+    assert [declared.worker_rounds(p, 3) for p in ("smoke", "quick", "default")] == [3, 3, 2]
+    assert declared.worker_rounds("default", 0) == 0
     assert declaration.get("memory_breakdown").worker_rounds("default", 3) == 0  # no replica
     with pytest.raises(ValueError, match="replica_sits_out 'default': -1"):
         dataclasses.replace(declared, replica_sits_out={"default": -1})

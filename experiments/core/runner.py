@@ -51,12 +51,10 @@ class UsageError(Exception):
 
 # Fresh worker processes that measure every timing again after the run, by profile
 # (experiments.core.replicas; --workers overrides): the diff's rule for timings from
-# several processes wants at least MIN_PROCESSES a side (the run's own counts), and each
-# worker more calls more of a real change (on the quick-profile sets of issue 23, 2, 3 and
-# 4 workers called 28 %, 40 % and 52 % of a planted 1.25x). default: 4, as quick, with data
-# parallelism in 2 of them, which keeps its run within a minute of what it took without
-# them; smoke: one, to walk the path.
-WORKERS = {"default": 4, "quick": 4, "smoke": 1}
+# several processes wants at least MIN_PROCESSES a side (the run's own counts). default: 3,
+# which keeps its run within a minute of what it took without them; smoke: one, to walk
+# the path.
+WORKERS = {"default": 3, "quick": 4, "smoke": 1}
 MAX_WORKERS = 32
 
 # A factor by which every timed region is stretched: only for checking that the diff finds a
