@@ -13,6 +13,11 @@
 
     python benchmarks/comparisons.py --pairs 10 --profile quick     # about 100 s a run here
     python benchmarks/comparisons.py --from-existing --results results/bench-compare
+    python benchmarks/comparisons.py --from-existing --keep-workers 2   # what 2 would call
+
+`--workers N` makes the runs with N workers instead of the profile's; `--keep-workers K`
+judges the same runs as if each had stopped after its first K workers, so how much each
+worker adds is measured side by side on one set of runs.
 
 Prints the figures; the runs stay under --results for a look.
 """
@@ -35,11 +40,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from experiments.contract.drift import between, within  # noqa: E402
-from report.diff.compare import diff, load_inputs  # noqa: E402
+from report.diff.compare import RunInput, diff, load_inputs  # noqa: E402
 from report.diff.stats import FASTER, SLOWER, WITHIN_DRIFT, decide, measure  # noqa: E402
 
 
-def run_once(results: Path, label: str, profile: str, slowdown: float | None) -> Path:
+def run_once(
+    results: Path, label: str, profile: str, slowdown: float | None, workers: int | None
+) -> Path:
     env = dict(os.environ)
     env.pop("STUDY_PLANTED_SLOWDOWN", None)
     if slowdown:
@@ -55,6 +62,7 @@ def run_once(results: Path, label: str, profile: str, slowdown: float | None) ->
         "--label",
         label,
         "--quiet",
+        *(["--workers", str(workers)] if workers is not None else []),
     ]
     started = time.perf_counter()
     subprocess.run(command, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
@@ -63,8 +71,26 @@ def run_once(results: Path, label: str, profile: str, slowdown: float | None) ->
     return folder
 
 
-def verdict_counts(first: Path, second: Path, alpha: float) -> dict[str, Any]:
-    result = diff(load_inputs([first, second]), alpha=alpha)
+def load_kept(paths: list[Path], keep_workers: int | None) -> list[RunInput]:
+    """The runs, with each experiment's workers after the first `keep_workers` rounds
+    dropped (None: all of them)."""
+    runs = load_inputs(paths)
+    if keep_workers is None:
+        return runs
+    for run in runs:
+        for document in run.experiments.values():
+            kept = [p for p in document.get("processes", []) if p["round"] <= keep_workers]
+            if kept:
+                document["processes"] = kept
+            else:
+                document.pop("processes", None)
+    return runs
+
+
+def verdict_counts(
+    first: Path, second: Path, alpha: float, keep_workers: int | None = None
+) -> dict[str, Any]:
+    result = diff(load_kept([first, second], keep_workers), alpha=alpha)
     rows = result.rows[1]
     drift = result.drift[1]
     return {
@@ -100,20 +126,24 @@ def real_runs(args: argparse.Namespace) -> list[dict[str, Any]]:
     pairs = []
     for index in range(args.pairs):
         print(f"pair {index + 1}/{args.pairs}", file=sys.stderr, flush=True)
-        a = run_once(args.results, f"a{index}", args.profile, None)
-        b = run_once(args.results, f"b{index}", args.profile, None)
-        p = run_once(args.results, f"p{index}", args.profile, args.slowdown)
+        a = run_once(args.results, f"a{index}", args.profile, None, args.workers)
+        b = run_once(args.results, f"b{index}", args.profile, None, args.workers)
+        p = run_once(args.results, f"p{index}", args.profile, args.slowdown, args.workers)
         pairs.append({"a": str(a), "b": str(b), "p": str(p)})
         (args.results / "pairs.json").write_text(json.dumps(pairs, indent=2), encoding="utf-8")
     return pairs
 
 
-def report_real(pairs: list[dict[str, Any]], alpha: float, slowdown: float) -> list[float]:
+def report_real(
+    pairs: list[dict[str, Any]], alpha: float, slowdown: float, keep_workers: int | None = None
+) -> list[float]:
+    if keep_workers is not None:
+        print(f"\n(each run judged with its first {keep_workers} workers only)")
     print(f"\nA/A: {len(pairs)} pairs of separate runs, diffed at α = {alpha}")
     clean = 0
     offsets: list[float] = []
     for index, pair in enumerate(pairs):
-        aa = verdict_counts(Path(pair["a"]), Path(pair["b"]), alpha)
+        aa = verdict_counts(Path(pair["a"]), Path(pair["b"]), alpha, keep_workers)
         alarms = aa["slower"] + aa["faster"]
         clean += alarms == 0
         offsets.append(statistics.median(aa["ratios"]))
@@ -129,7 +159,7 @@ def report_real(pairs: list[dict[str, Any]], alpha: float, slowdown: float) -> l
     print(f"\nPower: a planted {slowdown}× slowdown, each pair's first run as the baseline")
     powers = []
     for index, pair in enumerate(pairs):
-        power = verdict_counts(Path(pair["a"]), Path(pair["p"]), alpha)
+        power = verdict_counts(Path(pair["a"]), Path(pair["p"]), alpha, keep_workers)
         powers.append(power)
         share = power["slower"] / power["metrics"] if power["metrics"] else math.nan
         print(
@@ -232,15 +262,29 @@ def main() -> None:
     )
     parser.add_argument("--trials", type=int, default=2000, help="simulated A/A diffs")
     parser.add_argument(
+        "--workers",
+        type=int,
+        help="make the runs with N worker processes (default: the profile's own)",
+    )
+    parser.add_argument(
+        "--keep-workers",
+        type=int,
+        metavar="K",
+        help="judge each run with its first K workers only (the rest dropped before the diff)",
+    )
+    parser.add_argument(
         "--from-existing", action="store_true", help="reuse the runs listed in pairs.json"
     )
     args = parser.parse_args()
+    for option, value in (("--workers", args.workers), ("--keep-workers", args.keep_workers)):
+        if value is not None and value < 0:
+            parser.error(f"{option} {value}: must be 0 or more")
     if args.from_existing:
         pairs = json.loads((args.results / "pairs.json").read_text(encoding="utf-8"))
     else:
         args.results.mkdir(parents=True, exist_ok=True)
         pairs = real_runs(args)
-    logs = report_real(pairs, args.alpha, args.slowdown)
+    logs = report_real(pairs, args.alpha, args.slowdown, args.keep_workers)
     spread = statistics.pstdev(logs) if len(logs) > 1 else 0.05
     simulate(args.alpha, max(spread, 0.02), args.trials, metrics=40, values=30, seed=1)
 

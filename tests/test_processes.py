@@ -5,6 +5,7 @@ checked against SciPy in test_moderated.py)."""
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import json
 import math
 import random
@@ -259,6 +260,29 @@ def test_workers_add_each_timing_from_fresh_processes(two_runs: list[Path]) -> N
     keys = {m.key for m in declaration.get("logging_interval").metrics(document["data"])}
     assert all(set(p["values"]) == keys for p in processes)
     assert "processes" not in rf.read_document(run / "memory_breakdown.json")  # no timings
+
+
+@pytest.mark.slow
+def test_the_judge_can_keep_each_runs_first_workers_only(two_runs: list[Path]) -> None:
+    """benchmarks/comparisons.py --keep-workers K: the same runs, judged as if each had
+    stopped after K workers, so what each worker adds is measured on one set of runs."""
+    spec = importlib.util.spec_from_file_location(
+        "comparisons", FIXTURES.parent.parent.parent / "benchmarks" / "comparisons.py"
+    )
+    assert spec is not None and spec.loader is not None
+    judge = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(judge)
+
+    def rounds(keep: int | None) -> list[int]:
+        (run, _copy) = judge.load_kept(two_runs, keep)
+        return [p["round"] for p in run.experiments["logging_interval"].get("processes", [])]
+
+    assert [rounds(None), rounds(2), rounds(1), rounds(0)] == [[1, 2], [1, 2], [1], []]
+    first = judge.verdict_counts(two_runs[0], two_runs[1], 0.01, keep_workers=1)
+    both = judge.verdict_counts(two_runs[0], two_runs[1], 0.01)
+    # with one worker a side (2 processes) no timing reaches the processes rule's 3
+    assert {rule for _e, rule, _v, _t in first["rows"]} == {REPEATS}
+    assert PROCESSES in {rule for _e, rule, _v, _t in both["rows"]}
 
 
 @pytest.mark.slow
