@@ -236,6 +236,9 @@ def test_an_experiment_in_fewer_workers_is_named_with_its_count(
     (Declaration.replica_sits_out): the method section says in how many processes it was
     measured again, beside the others' count."""
     run_dir = _copy(smoke_run, tmp_path, keep=("cpu_vs_gpu", "data_parallel"))
+    manifest = rf.read_document(run_dir / "run.json")
+    manifest["profile"] = "default"  # the profile in which data parallelism sits out a round
+    rf.write_document(run_dir / "run.json", manifest)
     for name, rounds in (("cpu_vs_gpu", 3), ("data_parallel", 2)):
         path = run_dir / f"{name}.json"
         document = rf.read_document(path)
@@ -252,6 +255,13 @@ def test_an_experiment_in_fewer_workers_is_named_with_its_count(
     chinese = text_of(render_html(run, "zh"), "method")
     with using("zh"):
         assert f"其中“{title('data_parallel')}”只在 2 个进程中重新测量" in chinese
+    # in a profile where nothing sits out, a missing round is not explained by it
+    manifest["profile"] = "quick"
+    rf.write_document(run_dir / "run.json", manifest)
+    assert load_run(run_dir).manifest["profile"] == "quick"
+    assert page.context(load_run(run_dir))["method"]["fewer_workers"] == []
+    manifest["profile"] = "default"
+    rf.write_document(run_dir / "run.json", manifest)
     # every experiment in every round: no such sentence
     path = run_dir / "data_parallel.json"
     document = rf.read_document(path)

@@ -127,12 +127,13 @@ def _method(run: RunResults, names: Iterable[str]) -> dict[str, Any]:
         "planted": planted,
         "workers": workers,
         "replicated": [title(name) for name in names if run.experiments[name].get("processes")],
-        # experiments that sat out some rounds (Declaration.replica_sits_out): how many
-        # processes they were measured again in
+        # experiments that sat out some rounds (Declaration.replica_sits_out, which is also
+        # the reason the sentence gives): how many processes they were measured again in
         "fewer_workers": [
             {"experiment": title(name), "count": count}
             for name in names
-            if 0 < (count := len(run.experiments[name].get("processes", []))) < workers
+            if declaration.get(name).replica_sits_out.get(run.manifest["profile"])
+            and 0 < (count := len(run.experiments[name].get("processes", []))) < workers
         ],
     }
 
