@@ -1,5 +1,6 @@
 """A worker that ran an experiment in a moment of its own is left out of the processes rule,
-judged inside its run only, and the diff says which one it left out."""
+judged inside its run only, and the diff says which one it left out; where few processes left
+timings uncalled, it says what more workers would buy."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from report.diff import method
 from report.diff.compare import diff, load_inputs
 from report.diff.document import document as diff_document
 from report.diff.processes import SLOW_MOMENT, process_values, slow_moments, timing_metrics
-from report.diff.stats import PROCESSES
+from report.diff.stats import FASTER, PROCESSES, SLOWER
 from report.words import i18n
 from tests.conftest import FIXTURES
 
@@ -110,3 +111,39 @@ def test_the_diff_leaves_the_worker_out_and_says_so(tmp_path: Path) -> None:
         chinese = method.rules_sentence(result.rows[1], result.drift[1], result.left_out(1))
     assert chinese is not None and "step_overhead" in chinese and "Left out" not in chinese
     assert math.isfinite(left.ratio)
+
+
+@pytest.mark.parametrize(
+    ("first_workers", "second_workers", "fewest"),
+    [(4, 4, 5), (5, 2, 3), (5, 5, None), (6, 5, None)],
+)
+def test_the_diff_points_at_more_workers_only_below_six_processes_a_side(
+    tmp_path: Path, first_workers: int, second_workers: int, fewest: int | None
+) -> None:
+    """Four workers a side (the default profile's 3 plus one) left timings uncalled that six
+    processes a side would have called on this project's VM: the sentence says so, with the
+    fewest processes of either side; from six a side on it is not shown."""
+    first, second = sorted(LAB_PC.iterdir())
+    factors = [1.01, 0.99, 1.0, 1.02, 0.98, 1.03]
+    a = _with_workers(first, tmp_path / "a", factors[:first_workers])
+    b = _with_workers(second, tmp_path / "b", factors[:second_workers])
+    result = diff(load_inputs([a, b]), force=True)
+    by_processes = [r for r in result.rows[1] if r.comparison.rule == PROCESSES]
+    assert {r.processes for r in by_processes} == {(first_workers + 1, second_workers + 1)}
+    uncalled = [r for r in by_processes if r.comparison.verdict not in (SLOWER, FASTER)]
+    assert uncalled
+    sentence = method.rules_sentence(result.rows[1], result.drift[1])
+    assert sentence is not None
+    if fewest is None:
+        assert "--workers" not in sentence and sentence.endswith("against the whole drift.")
+        return
+    assert sentence.endswith(
+        f"Of the {len(by_processes)} timings from several processes, {len(uncalled)} were not "
+        f"called SLOWER or faster, from as few as {fewest} processes a side. Runs made with more "
+        "workers (`--workers N` for both) show more closely how far each timing moves between "
+        "processes, so the diff can call smaller changes."
+    )
+    with i18n.using("zh"):
+        chinese = method.rules_sentence(result.rows[1], result.drift[1])
+    assert chinese is not None and "Runs made" not in chinese
+    assert f"每方最少只有 {fewest} 个进程" in chinese and "`--workers N`" in chinese
