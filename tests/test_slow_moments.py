@@ -120,9 +120,9 @@ def test_the_diff_leaves_the_worker_out_and_says_so(tmp_path: Path) -> None:
 def test_the_diff_points_at_more_workers_only_below_six_processes_a_side(
     tmp_path: Path, first_workers: int, second_workers: int, fewest: int | None
 ) -> None:
-    """Four workers a side (the default profile's 3 plus one) left timings uncalled that six
-    processes a side would have called on this project's VM: the sentence says so, with the
-    fewest processes of either side; from six a side on it is not shown."""
+    """Below six processes a side (a run's own and five workers; the default profile has
+    four) the sentence says how many timings went uncalled and from how few processes, the
+    fewer of the two sides; from six a side on it is not shown."""
     first, second = sorted(LAB_PC.iterdir())
     factors = [1.01, 0.99, 1.0, 1.02, 0.98, 1.03]
     a = _with_workers(first, tmp_path / "a", factors[:first_workers])
@@ -140,8 +140,8 @@ def test_the_diff_points_at_more_workers_only_below_six_processes_a_side(
     assert sentence.endswith(
         f"Of the {len(by_processes)} timings from several processes, {len(uncalled)} were not "
         f"called SLOWER or faster, from as few as {fewest} processes a side. Runs made with more "
-        "workers (`--workers N` for both) show more closely how far each timing moves between "
-        "processes, so the diff can call smaller changes."
+        "workers (`--workers N` for both) give each timing more processes to average and show "
+        "more closely how far it moves between them, so the diff can call smaller changes."
     )
     with i18n.using("zh"):
         chinese = method.rules_sentence(result.rows[1], result.drift[1])
