@@ -140,10 +140,10 @@ def test_the_diff_points_at_more_workers_only_below_six_processes_a_side(
     assert sentence.endswith(
         f"Of the {len(by_processes)} timings from several processes, {len(uncalled)} were not "
         f"called SLOWER or faster, from as few as {fewest} processes a side. Runs made with more "
-        "workers (`--workers N` for both) give each timing more processes to average and show "
+        "workers (--workers N for both) give each timing more processes to average and show "
         "more closely how far it moves between them, so the diff can call smaller changes."
     )
     with i18n.using("zh"):
         chinese = method.rules_sentence(result.rows[1], result.drift[1])
     assert chinese is not None and "Runs made" not in chinese
-    assert f"每方最少只有 {fewest} 个进程" in chinese and "`--workers N`" in chinese
+    assert f"每方最少只有 {fewest} 个进程" in chinese and "（--workers N）" in chinese

@@ -85,6 +85,6 @@ def _more_workers(by_processes: Sequence[Row]) -> str | None:
     return _(
         "Of the {total} timings from several processes, {count} were not called SLOWER or "
         "faster, from as few as {fewest} processes a side. Runs made with more workers "
-        "(`--workers N` for both) give each timing more processes to average and show more "
+        "(--workers N for both) give each timing more processes to average and show more "
         "closely how far it moves between them, so the diff can call smaller changes."
     ).format(total=len(by_processes), count=len(uncalled), fewest=fewest)
