@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from experiments.contract import format as rf
-from report.diff import method
+from report.diff import method, views
 from report.diff.compare import diff, load_inputs
 from report.diff.document import document as diff_document
 from report.diff.processes import SLOW_MOMENT, process_values, slow_moments, timing_metrics
@@ -133,17 +133,28 @@ def test_the_diff_points_at_more_workers_only_below_six_processes_a_side(
     uncalled = [r for r in by_processes if r.comparison.verdict not in (SLOWER, FASTER)]
     assert uncalled
     sentence = method.rules_sentence(result.rows[1], result.drift[1])
-    assert sentence is not None
+    assert sentence is not None and "--workers" not in sentence
+    shown = [views.terminal(result), views.markdown(result), views.html(result)]
     if fewest is None:
-        assert "--workers" not in sentence and sentence.endswith("against the whole drift.")
+        assert method.more_workers(result.rows[1]) is None
+        assert not any("--workers" in text for text in shown)
         return
-    assert sentence.endswith(
+    before = (
         f"Of the {len(by_processes)} timings from several processes, {len(uncalled)} were not "
         f"called SLOWER or faster, from as few as {fewest} processes a side. Runs made with more "
-        "workers (--workers N for both) give each timing more processes to average and show "
-        "more closely how far it moves between them, so the diff can call smaller changes."
+        "workers ("
     )
+    after = (
+        " for both) give each timing more processes to average and show more closely how far "
+        "it moves between them, so the diff can call smaller changes."
+    )
+    assert method.more_workers(result.rows[1]) == (before, after)
+    terminal, markdown_text, html_text = shown
+    assert f"{before}--workers N{after}" in terminal
+    assert f"`--workers N`{after}" in markdown_text
+    # a PDF line must not break inside the option a reader is to type
+    assert '(<code class="nowrap">--workers N</code> for both)' in html_text
     with i18n.using("zh"):
-        chinese = method.rules_sentence(result.rows[1], result.drift[1])
-    assert chinese is not None and "Runs made" not in chinese
-    assert f"每方最少只有 {fewest} 个进程" in chinese and "（--workers N）" in chinese
+        chinese = method.more_workers(result.rows[1])
+    assert chinese is not None and "Runs made" not in "".join(chinese)
+    assert f"每方最少只有 {fewest} 个进程" in chinese[0] and chinese[0].endswith("工作进程（")

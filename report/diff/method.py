@@ -17,6 +17,8 @@ from report.words.i18n import _
 # having 4-6 %; with the default profile's 4 a side, only up to 2.7 %. A student diffing
 # two default runs hears "within noise" and should learn what buys more power.
 MANY_PROCESSES = 6
+# what that hint asks the reader to add to both runs' command lines
+MORE_WORKERS_OPTION = "--workers N"
 
 
 def how_to_read() -> str:
@@ -68,23 +70,25 @@ def rules_sentence(rows: list[Row], drift: Drift, left_out: Sequence[LeftOut] = 
                 ),
             ),
         )
-    if hint := _more_workers(by_processes):
-        sentence = _("{first} {second}").format(first=sentence, second=hint)
     return sentence
 
 
-def _more_workers(by_processes: Sequence[Row]) -> str | None:
+def more_workers(rows: Sequence[Row]) -> tuple[str, str] | None:
     """Where timings of the processes rule went uncalled from few processes, what would let
-    the diff call smaller changes."""
+    the diff call smaller changes: the sentence's text before and after the option, which
+    each view sets as it shows code (a PDF line must not break inside `--workers`)."""
+    by_processes = [r for r in rows if r.comparison.rule == PROCESSES]
     uncalled = [r for r in by_processes if r.comparison.verdict not in (SLOWER, FASTER)]
     if not uncalled:
         return None
     fewest = min(min(r.processes) for r in uncalled)
     if fewest >= MANY_PROCESSES:
         return None
-    return _(
+    before, after = _(
         "Of the {total} timings from several processes, {count} were not called SLOWER or "
         "faster, from as few as {fewest} processes a side. Runs made with more workers "
-        "(--workers N for both) give each timing more processes to average and show more "
+        "({option} for both) give each timing more processes to average and show more "
         "closely how far it moves between them, so the diff can call smaller changes."
-    ).format(total=len(by_processes), count=len(uncalled), fewest=fewest)
+    ).split("{option}", 1)
+    counts = {"total": len(by_processes), "count": len(uncalled), "fewest": fewest}
+    return before.format(**counts), after.format(**counts)

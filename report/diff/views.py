@@ -13,7 +13,7 @@ from typing import Any
 from experiments.contract import drift as drift_module
 from experiments.contract.declaration import N_
 from report.diff.compare import DiffResult, Drift, Row
-from report.diff.method import how_to_read, rules_sentence
+from report.diff.method import MORE_WORKERS_OPTION, how_to_read, more_workers, rules_sentence
 from report.diff.stats import (
     CANNOT_TELL,
     FASTER,
@@ -242,6 +242,8 @@ def terminal(result: DiffResult) -> str:
         )
         if rules := rules_sentence(rows, result.drift[index], result.left_out(index)):
             lines.append(rules)
+        if hint := more_workers(rows):
+            lines.append(MORE_WORKERS_OPTION.join(hint))
         table = [header(), *table_rows(rows)]
         widths = [max(_width(r[c]) for r in table) for c in range(len(table[0]))]
         for r in table:
@@ -303,6 +305,8 @@ def markdown(result: DiffResult) -> str:
         )
         if rules := rules_sentence(rows, result.drift[index], result.left_out(index)):
             out += ["", md(rules)]
+        if hint := more_workers(rows):
+            out += ["", f"{md(hint[0])}`{MORE_WORKERS_OPTION}`{md(hint[1])}"]
         out.append("")
         out.append("| " + " | ".join(md(h) for h in header()) + " |")
         out.append("|---|---|" + "---:|" * 8 + "---|")
@@ -350,6 +354,8 @@ def html(result: DiffResult, context_extra: dict[str, Any] | None = None) -> str
                     result.runs[index].label,
                 ),
                 "rules": rules_sentence(rows, result.drift[index], result.left_out(index)),
+                "more_workers": more_workers(rows),
+                "more_workers_option": MORE_WORKERS_OPTION,
                 "rows": table_rows(rows),
                 "plot": _ratio_plot(rows, result.drift[index]),
                 "slower": tally[SLOWER],
