@@ -280,7 +280,10 @@ def main() -> None:
         if value is not None and value < 0:
             parser.error(f"{option} {value}: must be 0 or more")
     if args.from_existing:
-        pairs = json.loads((args.results / "pairs.json").read_text(encoding="utf-8"))
+        listing = args.results / "pairs.json"
+        if not listing.is_file():
+            parser.error(f"--from-existing: {listing} not found (made by a run without it)")
+        pairs = json.loads(listing.read_text(encoding="utf-8"))
     else:
         args.results.mkdir(parents=True, exist_ok=True)
         pairs = real_runs(args)
